@@ -1,0 +1,22 @@
+//! shardcast's decision code, shared verbatim by the simulator and live mode.
+//!
+//! The engine is *sans-IO*: it never reads a clock, never does I/O and never owns a global
+//! random number generator. Every call that depends on time takes `now: SimTime` as an
+//! argument, and decisions are returned as data. The simulator (`sim`) and the live driver
+//! differ only in where `now` comes from and who carries the decisions out.
+//!
+//! This crate holds, so far, the vocabulary every other part speaks:
+//! - [`time`]: [`SimTime`] (integer microseconds since the Unix epoch) and [`SimDuration`];
+//! - [`money`]: [`Money`], integer micro-dollars;
+//! - [`ids`]: newtype ids ([`JobId`], [`QueueId`], [`UserId`]);
+//! - [`job`]: the [`Job`] a trace replays and the [`Resources`] it asks for.
+
+pub mod ids;
+pub mod job;
+pub mod money;
+pub mod time;
+
+pub use ids::{JobId, QueueId, UserId};
+pub use job::{GpuKind, Job, JobStatus, Resources};
+pub use money::Money;
+pub use time::{SimDuration, SimTime};

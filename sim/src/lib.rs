@@ -1,0 +1,17 @@
+//! The shardcast lab: everything around the engine that a simulation needs.
+//!
+//! - [`kernel`]: the discrete-event core (event queue, named RNG streams, event log);
+//! - [`trace`]: job traces (canonical schema, Parquet, importers, generators);
+//! - [`platform`]: the simulated platforms jobs run on (so far the fixed cluster);
+//! - [`scenario`]: scenario files (TOML), validated, with `--set` overrides;
+//! - [`report`]: what a run writes (`summary.json`) and prints;
+//! - [`run`]: one scenario run, from file to report.
+//!
+//! The `shardcast` binary (`src/main.rs`) is a thin clap layer over these.
+
+pub mod kernel;
+pub mod platform;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod trace;

@@ -1,0 +1,2 @@
+//! The `shardcast` command line.
+fn main() {}

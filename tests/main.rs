@@ -1,0 +1,1 @@
+//! shardcast's one integration-test binary.
