@@ -1,1 +1,13 @@
 //! shardcast's one integration-test binary.
+//!
+//! - `architecture`: the dependency rules and the tidy rules of ARCHITECTURE.md;
+//! - `golden`: results that independent simulators agree on (`shared/data/golden/`);
+//! - `determinism`: same scenario and seed, byte-identical outputs;
+//! - `scenarios`: an insta snapshot of every bundled scenario's summary;
+//! - `traces`: importers against the real traces in `shared/data/traces/`.
+
+mod architecture;
+mod determinism;
+mod golden;
+mod scenarios;
+mod traces;

@@ -1,2 +1,264 @@
-//! The `shardcast` command line.
-fn main() {}
+//! The `shardcast` command line: a thin clap layer over the `sim` library.
+//!
+//! Every command prints its results on stdout and errors on stderr, exits non-zero on failure,
+//! and shows a progress bar only when stderr is a terminal.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sim::run::{self, Progress};
+use sim::scenario::Scenario;
+use sim::trace::import::{ColumnMap, Format, ImportOptions};
+use sim::trace::stats::TraceStats;
+use sim::trace::{self, parquet, synth};
+
+/// shardcast: a deterministic simulator and cost lab for multi-cloud batch compute.
+#[derive(Debug, Parser)]
+#[command(name = "shardcast", version, propagate_version = true)]
+#[command(after_help = "Examples:
+  shardcast run scenarios/quickstart.toml
+  shardcast trace import --format swf HPC2N-2002-2.2-cln.swf.gz -o hpc2n.parquet
+  shardcast trace stats hpc2n.parquet
+  shardcast trace gen --preset hpc-seasonal --seed 7 --jobs 50000 -o synthetic.parquet")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import, inspect and generate job traces.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// Run a scenario and write its report.
+    #[command(after_help = "Writes DIR/summary.json (default reports/<scenario>/<seed>/) and prints \
+a short table. Relative paths in the scenario resolve against the scenario file's folder.
+
+Examples:
+  shardcast run scenarios/quickstart.toml
+  shardcast run scenarios/quickstart.toml --set run.seed=7 --set platform.machines=64
+  shardcast run my.toml --out /tmp/my-run")]
+    Run(RunArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum TraceCommand {
+    /// Convert a trace to the canonical Parquet format, reporting what was dropped and why.
+    #[command(after_help = "Formats:
+  swf               Standard Workload Format (Parallel Workloads Archive), plain or .gz
+  alibaba-gpu-2023  Alibaba GPU cluster trace 2023, openb_pod_list_*.csv
+  alibaba-2017      Alibaba cluster trace v2017, batch_task.csv
+  csv, json         any table, with --map naming the columns (JSON: array or JSON Lines)
+
+--map is field=column:unit,... with fields id, submit, runtime, end, requested_runtime, queue,
+user, vcpus, memory, gpus, gpu_kind, dependencies, output_bytes, status; time units seconds,
+minutes, hours, milliseconds, microseconds, datetime.
+
+Examples:
+  shardcast trace import --format swf HPC2N-2002-2.2-cln.swf.gz -o hpc2n.parquet
+  shardcast trace import --format alibaba-gpu-2023 --origin 2023-01-01T00:00:00Z \\
+      openb_pod_list_default.csv -o gpu.parquet
+  shardcast trace import --format csv --map submit=submit_s:seconds,runtime=runtime_s:seconds \\
+      fifo-100k.csv.gz -o fifo.parquet")]
+    Import(ImportArgs),
+    /// Print a trace's size, time span, per-queue counts and resource totals.
+    #[command(after_help = "TRACE may be canonical Parquet or any importable file.
+
+Examples:
+  shardcast trace stats hpc2n.parquet
+  shardcast trace stats --json HPC2N-2002-2.2-cln.swf.gz")]
+    Stats(StatsArgs),
+    /// Generate a synthetic trace from a named preset.
+    #[command(after_help = "Examples:
+  shardcast trace gen --preset hpc-seasonal --seed 7 --jobs 50000 -o hpc.parquet
+  shardcast trace gen --preset gpu-ml --seed 1 -o gpu.parquet")]
+    Gen(GenArgs),
+}
+
+/// Options shared by commands that read a trace.
+#[derive(Debug, Args)]
+struct ReadOptions {
+    /// Column mapping for csv and json: field=column:unit,...
+    #[arg(long)]
+    map: Option<String>,
+    /// RFC 3339 time that relative trace times count from (Alibaba traces, relative CSV).
+    #[arg(long)]
+    origin: Option<String>,
+    /// Skip malformed records (and count them) instead of stopping at the first.
+    #[arg(long)]
+    skip_malformed: bool,
+}
+
+impl ReadOptions {
+    fn to_import_options(&self, format: Format) -> Result<ImportOptions> {
+        let mut options =
+            ImportOptions { format, skip_malformed: self.skip_malformed, ..ImportOptions::default() };
+        if let Some(map) = &self.map {
+            options.map = Some(map.parse::<ColumnMap>()?);
+        }
+        if let Some(origin) = &self.origin {
+            options.origin = trace::parse_rfc3339(origin)?;
+        }
+        Ok(options)
+    }
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Input format: swf, alibaba-gpu-2023, alibaba-2017, csv or json.
+    #[arg(long)]
+    format: Format,
+    #[command(flatten)]
+    read: ReadOptions,
+    /// The trace to import.
+    input: PathBuf,
+    /// Where to write the canonical Parquet trace.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    /// The trace: Parquet, or any importable file.
+    trace: PathBuf,
+    /// Its format, if the file name does not tell (parquet, swf, csv, json, alibaba-gpu-2023,
+    /// alibaba-2017).
+    #[arg(long)]
+    format: Option<String>,
+    #[command(flatten)]
+    read: ReadOptions,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct GenArgs {
+    /// The preset: run with an unknown name to list them.
+    #[arg(long)]
+    preset: String,
+    /// The seed; same seed, same trace.
+    #[arg(long)]
+    seed: u64,
+    /// Jobs to generate.
+    #[arg(long, default_value_t = 10_000)]
+    jobs: usize,
+    /// Where to write the Parquet trace.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Override a scenario value: key.path=value (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Output folder (default: reports/<scenario>/<seed>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Trace(TraceCommand::Import(args)) => import(args),
+        Command::Trace(TraceCommand::Stats(args)) => stats(args),
+        Command::Trace(TraceCommand::Gen(args)) => gen_trace(args),
+        Command::Run(args) => run_scenario(args),
+    }
+}
+
+fn import(args: ImportArgs) -> Result<()> {
+    let spinner = spinner(format!("importing {}", args.input.display()));
+    let options = args.read.to_import_options(args.format)?;
+    let trace = trace::import::import(&args.input, &options)?;
+    spinner.set_message(format!("writing {}", args.output.display()));
+    parquet::write(&trace, &args.output)?;
+    spinner.finish_and_clear();
+    if let Some(report) = &trace.meta.import_report {
+        print!("{report}");
+    }
+    println!("wrote {} jobs to {}", trace.jobs.len(), args.output.display());
+    Ok(())
+}
+
+fn stats(args: StatsArgs) -> Result<()> {
+    // The format given here may be `parquet`, which is not an importer; `trace::load` knows.
+    let import_format = args
+        .format
+        .as_deref()
+        .and_then(|f| f.parse::<Format>().ok())
+        .unwrap_or(Format::Csv);
+    let options = args.read.to_import_options(import_format)?;
+    let trace = trace::load(&args.trace, args.format.as_deref(), &options)?;
+    let stats = TraceStats::of(&trace);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+    } else {
+        print!("{stats}");
+    }
+    Ok(())
+}
+
+fn gen_trace(args: GenArgs) -> Result<()> {
+    let spec = synth::preset(&args.preset)?;
+    let trace = synth::generate(&spec, args.seed, args.jobs)?;
+    parquet::write(&trace, &args.output)?;
+    println!(
+        "wrote {} jobs (preset {}, seed {}) to {}",
+        trace.jobs.len(),
+        args.preset,
+        args.seed,
+        args.output.display()
+    );
+    Ok(())
+}
+
+fn run_scenario(args: RunArgs) -> Result<()> {
+    let loaded = Scenario::load(&args.scenario, &args.sets)?;
+    let out_dir = args.out.unwrap_or_else(|| run::default_out_dir(&loaded));
+    let bar = spinner(format!("loading the workload of {}", loaded.name));
+    let result = run::run(&loaded, &mut |progress| match progress {
+        Progress::Loaded { jobs } => {
+            bar.set_length(jobs);
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} jobs ({eta})")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_message(format!("running {}", loaded.name));
+        }
+        Progress::Jobs(done) => bar.set_position(done),
+    })?;
+    bar.finish_and_clear();
+    let path = result
+        .summary
+        .write(&out_dir)
+        .with_context(|| format!("writing the report to {}", out_dir.display()))?;
+    print!("{}", result.summary);
+    println!("report      {}", path.display());
+    Ok(())
+}
+
+/// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
+fn spinner(message: String) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

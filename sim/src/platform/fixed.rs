@@ -15,7 +15,6 @@
 //! order does not change any start time, since the arriving job either starts at that same
 //! instant or waits behind earlier ones either way.
 
-use engine::SimTime;
 use serde::{Deserialize, Serialize};
 
 use super::{EndState, JobOutcome, RunOutcome};
@@ -67,6 +66,7 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
     let mut next_arrival = 0usize;
     let mut left = 0u64;
     let mut events = 0u64;
+    let mut busy_machine_us = 0u128;
     let cores = cluster.cores_per_machine.max(1);
 
     if let Some(first) = trace.jobs.first() {
@@ -105,7 +105,9 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
             }
             waiting.pop_front();
             free -= u64::from(machines);
-            let end = now + trace.jobs[index as usize].runtime;
+            let runtime = trace.jobs[index as usize].runtime;
+            busy_machine_us += u128::from(runtime.0) * u128::from(machines);
+            let end = now + runtime;
             let outcome = &mut outcomes[index as usize];
             outcome.start = Some(now);
             outcome.end = end;
@@ -127,14 +129,22 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
             "{edges} dependency edges ignored: the fixed cluster replays recorded submit times"
         ));
     }
-    RunOutcome { jobs: outcomes, start, events, digest: log.digest(), notes }
+    RunOutcome {
+        jobs: outcomes,
+        start,
+        capacity: cluster.machines,
+        busy_machine_us,
+        events,
+        digest: log.digest(),
+        notes,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::trace::{RawJob, TraceBuilder};
-    use engine::{Resources, SimDuration};
+    use engine::{Resources, SimDuration, SimTime};
 
     fn trace(jobs: &[(u64, u64, u64)]) -> Trace {
         let mut builder = TraceBuilder::new("test", "test");

@@ -48,6 +48,10 @@ pub struct RunOutcome {
     pub jobs: Vec<JobOutcome>,
     /// When the simulation started (the trace's origin).
     pub start: SimTime,
+    /// Machines the platform had (0 where capacity varies).
+    pub capacity: u64,
+    /// Sum over started jobs of machines held × runtime, in machine-microseconds.
+    pub busy_machine_us: u128,
     /// Events the kernel processed.
     pub events: u64,
     /// The event log's digest (see [`crate::kernel::log`]).

@@ -275,6 +275,12 @@ impl Trace {
         &self.queues[queue.index()]
     }
 
+    /// Keep only the first `n` jobs; dependencies stay valid because they point backwards.
+    pub fn truncate(&mut self, n: usize) {
+        self.jobs.truncate(n);
+        self.provenance.truncate(n);
+    }
+
     /// The first submit time, or `None` for an empty trace.
     pub fn first_submit(&self) -> Option<SimTime> {
         self.jobs.first().map(|job| job.submit)
@@ -317,4 +323,62 @@ mod tests {
         assert_eq!(report.edges_kept, 3);
         assert_eq!(report.edges_dropped.values().sum::<u64>(), 3);
     }
+}
+
+/// Formats `load` reads: `parquet` plus every importer's.
+pub const LOADABLE_FORMATS: &str =
+    "parquet, swf, csv, json, alibaba-gpu-2023, alibaba-2017";
+
+/// Read a trace of any supported kind: canonical Parquet, or anything an importer reads.
+///
+/// `format` names the kind; when `None` it is inferred from the file name (`.parquet`,
+/// `.swf`, `.csv`, `.json`, `.jsonl`, each optionally followed by `.gz`).
+pub fn load(
+    path: &std::path::Path,
+    format: Option<&str>,
+    options: &import::ImportOptions,
+) -> Result<Trace, TraceError> {
+    let format = match format {
+        Some(format) => format.to_owned(),
+        None => infer_format(path).ok_or_else(|| {
+            TraceError::Usage(format!(
+                "{}: cannot tell the trace format from the file name; give one of {LOADABLE_FORMATS}",
+                path.display()
+            ))
+        })?,
+    };
+    if format == "parquet" {
+        return parquet::read(path);
+    }
+    let format: import::Format = format.parse().map_err(|_| {
+        TraceError::Usage(format!("unknown trace format {format:?}; expected one of {LOADABLE_FORMATS}"))
+    })?;
+    import::import(path, &import::ImportOptions { format, ..options.clone() })
+}
+
+/// The format a file name suggests, if any.
+pub fn infer_format(path: &std::path::Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = name.rsplit_once('.')?.1;
+    Some(
+        match ext {
+            "parquet" => "parquet",
+            "swf" => "swf",
+            "csv" => "csv",
+            "json" | "jsonl" | "ndjson" => "json",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+/// Parse an RFC 3339 time (`2026-01-05T00:00:00Z`) into a [`SimTime`].
+pub fn parse_rfc3339(text: &str) -> Result<SimTime, TraceError> {
+    let parsed = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
+        TraceError::Usage(format!("{text:?} is not an RFC 3339 time such as 2026-01-05T00:00:00Z: {e}"))
+    })?;
+    u64::try_from(parsed.timestamp_micros()).map(SimTime).map_err(|_| {
+        TraceError::Usage(format!("{text:?} is before 1970-01-01, which shardcast cannot represent"))
+    })
 }

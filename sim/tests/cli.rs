@@ -1,0 +1,82 @@
+//! The `shardcast` binary end to end: help text, exit codes, error messages, outputs.
+//!
+//! Lives in `sim` (not the `tests` package) because Cargo gives the binary's path only to the
+//! integration tests of the package that builds it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn shardcast(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shardcast"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [&["run"][..], &["trace", "import"], &["trace", "stats"], &["trace", "gen"]] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let out = shardcast(&args, dir.path());
+        assert!(out.status.success(), "{command:?} --help fails");
+        assert!(text(&out.stdout).contains("Examples:"), "{command:?} --help has no examples");
+    }
+}
+
+#[test]
+fn a_missing_scenario_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shardcast(&["run", "nope.toml"], dir.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: nope.toml"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_malformed_trace_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.csv"), "submit,runtime\n1,2\n3,abc\n").unwrap();
+    let out = shardcast(&["trace", "import", "--format", "csv", "bad.csv", "-o", "x.parquet"], dir.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.csv:3"), "{err}");
+    assert!(err.contains("runtime"), "{err}");
+    assert!(!dir.path().join("x.parquet").exists(), "no output on failure");
+}
+
+#[test]
+fn gen_stats_and_run_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shardcast(&["trace", "gen", "--preset", "tiny", "--seed", "3", "--jobs", "300", "-o", "t.parquet"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = shardcast(&["trace", "stats", "--json", "t.parquet"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["jobs"], 300);
+
+    std::fs::write(
+        dir.path().join("s.toml"),
+        "[run]\nseed = 3\n[workload]\ntrace = \"t.parquet\"\n[platform]\nkind = \"fixed\"\nmachines = 8\ncores_per_machine = 64\n",
+    )
+    .unwrap();
+    let out = shardcast(&["run", "s.toml", "--set", "platform.machines=4"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("300 submitted"), "{}", text(&out.stdout));
+    let summary = std::fs::read_to_string(dir.path().join("reports/s/3/summary.json")).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["jobs"]["submitted"], 300);
+    assert_eq!(summary["platform"]["machines"], 4);
+
+    let out = shardcast(&["run", "s.toml", "--set", "platform.machnes=4"], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("machnes"), "{}", text(&out.stderr));
+}
