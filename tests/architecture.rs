@@ -29,11 +29,8 @@ fn normal_dependencies(package: &str) -> Vec<String> {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).expect("utf-8");
-    let deps: Vec<String> = text
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .map(str::to_owned)
-        .collect();
+    let deps: Vec<String> =
+        text.lines().filter_map(|line| line.split_whitespace().next()).map(str::to_owned).collect();
     assert!(deps.first().is_some_and(|d| d == package), "unexpected cargo tree output: {text}");
     deps
 }
@@ -81,9 +78,7 @@ fn workspace_sources() -> Vec<PathBuf> {
 fn every_rust_file_starts_with_a_module_doc() {
     let missing: Vec<_> = workspace_sources()
         .into_iter()
-        .filter(|f| {
-            !std::fs::read_to_string(f).expect("readable").trim_start().starts_with("//!")
-        })
+        .filter(|f| !std::fs::read_to_string(f).expect("readable").trim_start().starts_with("//!"))
         .collect();
     assert!(missing.is_empty(), "files without a leading //! doc: {missing:?}");
 }

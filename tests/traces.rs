@@ -90,9 +90,11 @@ fn alibaba_gpu_2023() {
     let Some(path) = shared_data("traces/alibaba_gpu_v2023_openb_pod_list_default.csv") else {
         return;
     };
-    let trace =
-        import(&path, &ImportOptions { format: Format::AlibabaGpu2023, ..ImportOptions::default() })
-            .expect("imports");
+    let trace = import(
+        &path,
+        &ImportOptions { format: Format::AlibabaGpu2023, ..ImportOptions::default() },
+    )
+    .expect("imports");
     let report = trace.meta.import_report.clone().expect("a report");
     let lines = gunzip_lines(&path);
     let (mut rows, mut kept, mut gpu_seconds) = (0u64, 0u64, 0f64);

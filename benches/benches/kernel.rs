@@ -3,6 +3,8 @@
 //! loop about 0.08 s). Both shardcast's kernel (`run_fifo`, with its event log and digest)
 //! and the bare loop are measured, so the ratio is read off one run.
 
+#![allow(missing_docs, reason = "criterion's macros generate undocumented functions")]
+
 use benches::{bare_heap_fifo, fifo_model};
 use criterion::{Criterion, criterion_group, criterion_main};
 use sim::platform::fixed::{FixedCluster, run_fifo};

@@ -2,6 +2,8 @@
 //! canonical Parquet of 1,000,000 jobs. The foundation issue asks each to stay under a second
 //! in release.
 
+#![allow(missing_docs, reason = "criterion's macros generate undocumented functions")]
+
 use benches::{fifo_model, shared_data};
 use criterion::{Criterion, criterion_group, criterion_main};
 use sim::trace::import::{Format, ImportOptions, import};

@@ -45,7 +45,9 @@ pub struct GpuKind(pub String);
 
 /// How the job ended in the system the trace was recorded on (provenance, not a simulated
 /// outcome).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum JobStatus {
     /// Ran to completion.
     Completed,

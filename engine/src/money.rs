@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 pub const MICROS_PER_USD: i64 = 1_000_000;
 
 /// An amount of US dollars, in integer micro-dollars. May be negative (credits, refunds).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Money(pub i64);
 
 impl Money {

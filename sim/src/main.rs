@@ -34,13 +34,15 @@ enum Command {
     #[command(subcommand)]
     Trace(TraceCommand),
     /// Run a scenario and write its report.
-    #[command(after_help = "Writes DIR/summary.json (default reports/<scenario>/<seed>/) and prints \
+    #[command(
+        after_help = "Writes DIR/summary.json (default reports/<scenario>/<seed>/) and prints \
 a short table. Relative paths in the scenario resolve against the scenario file's folder.
 
 Examples:
   shardcast run scenarios/quickstart.toml
   shardcast run scenarios/quickstart.toml --set run.seed=7 --set platform.machines=64
-  shardcast run my.toml --out /tmp/my-run")]
+  shardcast run my.toml --out /tmp/my-run"
+    )]
     Run(RunArgs),
 }
 
@@ -94,8 +96,11 @@ struct ReadOptions {
 
 impl ReadOptions {
     fn to_import_options(&self, format: Format) -> Result<ImportOptions> {
-        let mut options =
-            ImportOptions { format, skip_malformed: self.skip_malformed, ..ImportOptions::default() };
+        let mut options = ImportOptions {
+            format,
+            skip_malformed: self.skip_malformed,
+            ..ImportOptions::default()
+        };
         if let Some(map) = &self.map {
             options.map = Some(map.parse::<ColumnMap>()?);
         }
@@ -199,11 +204,8 @@ fn import(args: ImportArgs) -> Result<()> {
 
 fn stats(args: StatsArgs) -> Result<()> {
     // The format given here may be `parquet`, which is not an importer; `trace::load` knows.
-    let import_format = args
-        .format
-        .as_deref()
-        .and_then(|f| f.parse::<Format>().ok())
-        .unwrap_or(Format::Csv);
+    let import_format =
+        args.format.as_deref().and_then(|f| f.parse::<Format>().ok()).unwrap_or(Format::Csv);
     let options = args.read.to_import_options(import_format)?;
     let trace = trace::load(&args.trace, args.format.as_deref(), &options)?;
     let stats = TraceStats::of(&trace);

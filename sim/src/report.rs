@@ -37,7 +37,7 @@ pub struct Summary {
     pub utilisation: Option<f64>,
     /// Events the kernel processed.
     pub events: u64,
-    /// SHA-256 digest of the event log.
+    /// BLAKE3 digest of the event log.
     pub digest: String,
     /// Things the reader should know about this run.
     pub notes: Vec<String>,
@@ -125,8 +125,9 @@ impl Summary {
             }
         }
         let makespan = last_end.saturating_since(outcome.start);
-        let utilisation = (makespan.0 > 0 && outcome.capacity > 0)
-            .then(|| outcome.busy_machine_us as f64 / (outcome.capacity as f64 * makespan.0 as f64));
+        let utilisation = (makespan.0 > 0 && outcome.capacity > 0).then(|| {
+            outcome.busy_machine_us as f64 / (outcome.capacity as f64 * makespan.0 as f64)
+        });
         let source = Path::new(&trace.meta.source)
             .file_name()
             .map_or_else(|| trace.meta.source.clone(), |f| f.to_string_lossy().into_owned());
@@ -170,13 +171,21 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = &self.wait_s;
         writeln!(f, "scenario    {} (seed {})", self.scenario, self.seed)?;
-        writeln!(f, "workload    {} ({}), {} jobs", self.workload.source, self.workload.format, self.workload.jobs)?;
+        writeln!(
+            f,
+            "workload    {} ({}), {} jobs",
+            self.workload.source, self.workload.format, self.workload.jobs
+        )?;
         writeln!(
             f,
             "jobs        {} submitted, {} completed, {} rejected",
             self.jobs.submitted, self.jobs.completed, self.jobs.rejected
         )?;
-        writeln!(f, "wait (s)    mean {:.6}  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3}", w.mean, w.p50, w.p95, w.p99, w.max)?;
+        writeln!(
+            f,
+            "wait (s)    mean {:.6}  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3}",
+            w.mean, w.p50, w.p95, w.p99, w.max
+        )?;
         writeln!(f, "makespan    {:.3} s", self.makespan_s)?;
         if let Some(u) = self.utilisation {
             writeln!(f, "utilisation {:.1} %", u * 100.0)?;

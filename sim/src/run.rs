@@ -86,7 +86,8 @@ pub fn run(
     let (outcome, platform_json) = match (&scenario.platform, scenario.policy.scheduler) {
         (Platform::Fixed { .. }, Scheduler::Fifo) => {
             let cluster = scenario.platform.fixed_cluster();
-            let outcome = fixed::run_fifo(&trace, cluster, &mut |done| progress(Progress::Jobs(done)));
+            let outcome =
+                fixed::run_fifo(&trace, cluster, &mut |done| progress(Progress::Jobs(done)));
             let json = serde_json::json!({
                 "kind": "fixed",
                 "machines": cluster.machines,

@@ -197,8 +197,10 @@ impl Scenario {
     pub fn load(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ScenarioError::Io { path: path.to_owned(), source })?;
-        let toml_err =
-            |e: &dyn std::fmt::Display| ScenarioError::Toml { path: path.to_owned(), message: e.to_string() };
+        let toml_err = |e: &dyn std::fmt::Display| ScenarioError::Toml {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
         let mut scenario: Scenario = if sets.is_empty() {
             // Parsing the text directly keeps line and column numbers in errors.
             toml::from_str(&text).map_err(|e| toml_err(&e))?
@@ -240,7 +242,10 @@ impl Scenario {
                 ));
             }
             (Some(_), Some(_)) => {
-                return Err(invalid("workload", "give `trace` or `[workload.synthetic]`, not both"));
+                return Err(invalid(
+                    "workload",
+                    "give `trace` or `[workload.synthetic]`, not both",
+                ));
             }
             (None, Some(synthetic)) => {
                 if synthetic.preset.is_some() == synthetic.spec.is_some() {
@@ -289,8 +294,9 @@ fn apply_set(table: &mut toml::Table, set: &str) -> Result<(), ScenarioError> {
     let (last, parents) = parts.split_last().ok_or_else(|| set_err("empty key"))?;
     let mut current = table;
     for part in parents {
-        let entry =
-            current.entry((*part).to_owned()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current
+            .entry((*part).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         current = entry
             .as_table_mut()
             .ok_or_else(|| set_err(&format!("`{part}` is a value, not a table")))?;

@@ -44,7 +44,10 @@ fn a_missing_scenario_is_a_clear_error_not_a_panic() {
 fn a_malformed_trace_names_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.csv"), "submit,runtime\n1,2\n3,abc\n").unwrap();
-    let out = shardcast(&["trace", "import", "--format", "csv", "bad.csv", "-o", "x.parquet"], dir.path());
+    let out = shardcast(
+        &["trace", "import", "--format", "csv", "bad.csv", "-o", "x.parquet"],
+        dir.path(),
+    );
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("bad.csv:3"), "{err}");
@@ -55,7 +58,10 @@ fn a_malformed_trace_names_file_line_and_field() {
 #[test]
 fn gen_stats_and_run_work_together() {
     let dir = tempfile::tempdir().unwrap();
-    let out = shardcast(&["trace", "gen", "--preset", "tiny", "--seed", "3", "--jobs", "300", "-o", "t.parquet"], dir.path());
+    let out = shardcast(
+        &["trace", "gen", "--preset", "tiny", "--seed", "3", "--jobs", "300", "-o", "t.parquet"],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let out = shardcast(&["trace", "stats", "--json", "t.parquet"], dir.path());

@@ -1,4 +1,4 @@
-//! The event log: a running SHA-256 digest over every event a run processes.
+//! The event log: a running BLAKE3 digest over every event a run processes.
 //!
 //! Each record is `time (u64 LE) ‖ kind (u8) ‖ subject (u64 LE)`, 17 bytes. Two runs with the
 //! same digest processed the same events, of the same kinds, for the same subjects, at the
@@ -6,10 +6,10 @@
 //! outputs, and a mismatch says "the runs diverged" even when the summaries happen to agree.
 //!
 //! Records are buffered and hashed in blocks so that logging costs little on the kernel's hot
-//! path.
+//! path. BLAKE3 rather than SHA-256: both are stable, specified hashes, but on the 1M-job FIFO
+//! benchmark SHA-256 took 18% of the run and BLAKE3 a fraction of that.
 
 use engine::SimTime;
-use sha2::{Digest, Sha256};
 
 const RECORD_BYTES: usize = 17;
 const BUFFER_RECORDS: usize = 4096;
@@ -17,7 +17,7 @@ const BUFFER_RECORDS: usize = 4096;
 /// A running digest of the events of one run.
 #[derive(Clone, Debug)]
 pub struct EventLog {
-    hasher: Sha256,
+    hasher: blake3::Hasher,
     buffer: Vec<u8>,
     events: u64,
 }
@@ -32,7 +32,7 @@ impl EventLog {
     /// An empty log.
     pub fn new() -> EventLog {
         EventLog {
-            hasher: Sha256::new(),
+            hasher: blake3::Hasher::new(),
             buffer: Vec::with_capacity(RECORD_BYTES * BUFFER_RECORDS),
             events: 0,
         }
@@ -61,7 +61,7 @@ impl EventLog {
     pub fn digest(&self) -> String {
         let mut hasher = self.hasher.clone();
         hasher.update(&self.buffer);
-        hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+        hasher.finalize().to_hex().to_string()
     }
 }
 
@@ -70,11 +70,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_log_digest_is_sha256_of_nothing() {
-        // SHA-256 of the empty string, from FIPS 180-2 test vectors.
+    fn empty_log_digest_is_blake3_of_nothing() {
+        // BLAKE3 of the empty input, from the BLAKE3 specification's test vectors.
         assert_eq!(
             EventLog::new().digest(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
         );
     }
 
@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn buffering_does_not_change_the_digest() {
         // 10,000 records cross the 4,096-record buffer boundary twice; the digest must equal
-        // a one-shot SHA-256 of the same bytes.
+        // a one-shot BLAKE3 of the same bytes.
         let mut log = EventLog::new();
         let mut bytes = Vec::new();
         for i in 0..10_000u64 {
@@ -107,8 +107,7 @@ mod tests {
             bytes.push((i % 5) as u8);
             bytes.extend_from_slice(&i.to_le_bytes());
         }
-        let expected: String =
-            Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+        let expected = blake3::hash(&bytes).to_hex().to_string();
         assert_eq!(log.digest(), expected);
         assert_eq!(log.events(), 10_000);
     }

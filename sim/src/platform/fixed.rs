@@ -115,7 +115,7 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
             log.record(now, kind::START, u64::from(index));
             queue.schedule(end, Event::Finish { job: index, machines });
         }
-        if events % PROGRESS_EVERY == 0 {
+        if events.is_multiple_of(PROGRESS_EVERY) {
             progress(left);
         }
     }

@@ -163,7 +163,11 @@ impl TraceBuilder {
         TraceBuilder {
             jobs: Vec::new(),
             report: ImportReport::default(),
-            meta: TraceMeta { source: source.into(), format: format.into(), ..TraceMeta::default() },
+            meta: TraceMeta {
+                source: source.into(),
+                format: format.into(),
+                ..TraceMeta::default()
+            },
         }
     }
 
@@ -219,15 +223,9 @@ impl TraceBuilder {
         for (index, raw) in self.jobs.iter().enumerate() {
             let id = JobId(index as u64);
             let queue_name = if raw.queue.is_empty() { "default" } else { raw.queue.as_str() };
-            let queue = *queue_ids.entry(queue_name.to_owned()).or_insert_with(|| {
-                queues.push(queue_name.to_owned());
-                QueueId(queues.len() as u32 - 1)
-            });
+            let queue = intern(&mut queue_ids, &mut queues, queue_name, QueueId);
             let user_name = if raw.user.is_empty() { "unknown" } else { raw.user.as_str() };
-            let user = *user_ids.entry(user_name.to_owned()).or_insert_with(|| {
-                users.push(user_name.to_owned());
-                UserId(users.len() as u32 - 1)
-            });
+            let user = intern(&mut user_ids, &mut users, user_name, UserId);
 
             let mut dependencies = Vec::with_capacity(raw.depends_on.len());
             for parent in &raw.depends_on {
@@ -269,6 +267,22 @@ impl TraceBuilder {
     }
 }
 
+/// The id of `name` in `names`, adding it if new. Ids follow first appearance.
+pub(crate) fn intern<Id: Copy>(
+    ids: &mut BTreeMap<String, Id>,
+    names: &mut Vec<String>,
+    name: &str,
+    make: fn(u32) -> Id,
+) -> Id {
+    if let Some(id) = ids.get(name) {
+        return *id;
+    }
+    let id = make(names.len() as u32);
+    names.push(name.to_owned());
+    ids.insert(name.to_owned(), id);
+    id
+}
+
 impl Trace {
     /// The name of a queue.
     pub fn queue_name(&self, queue: QueueId) -> &str {
@@ -287,6 +301,69 @@ impl Trace {
     }
 }
 
+/// Formats `load` reads: `parquet` plus every importer's.
+pub const LOADABLE_FORMATS: &str = "parquet, swf, csv, json, alibaba-gpu-2023, alibaba-2017";
+
+/// Read a trace of any supported kind: canonical Parquet, or anything an importer reads.
+///
+/// `format` names the kind; when `None` it is inferred from the file name (`.parquet`,
+/// `.swf`, `.csv`, `.json`, `.jsonl`, each optionally followed by `.gz`).
+pub fn load(
+    path: &std::path::Path,
+    format: Option<&str>,
+    options: &import::ImportOptions,
+) -> Result<Trace, TraceError> {
+    let format = match format {
+        Some(format) => format.to_owned(),
+        None => infer_format(path).ok_or_else(|| {
+            TraceError::Usage(format!(
+                "{}: cannot tell the trace format from the file name; give one of {LOADABLE_FORMATS}",
+                path.display()
+            ))
+        })?,
+    };
+    if format == "parquet" {
+        return parquet::read(path);
+    }
+    let format: import::Format = format.parse().map_err(|_| {
+        TraceError::Usage(format!(
+            "unknown trace format {format:?}; expected one of {LOADABLE_FORMATS}"
+        ))
+    })?;
+    import::import(path, &import::ImportOptions { format, ..options.clone() })
+}
+
+/// The format a file name suggests, if any.
+pub fn infer_format(path: &std::path::Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = name.rsplit_once('.')?.1;
+    Some(
+        match ext {
+            "parquet" => "parquet",
+            "swf" => "swf",
+            "csv" => "csv",
+            "json" | "jsonl" | "ndjson" => "json",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+/// Parse an RFC 3339 time (`2026-01-05T00:00:00Z`) into a [`SimTime`].
+pub fn parse_rfc3339(text: &str) -> Result<SimTime, TraceError> {
+    let parsed = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
+        TraceError::Usage(format!(
+            "{text:?} is not an RFC 3339 time such as 2026-01-05T00:00:00Z: {e}"
+        ))
+    })?;
+    u64::try_from(parsed.timestamp_micros()).map(SimTime).map_err(|_| {
+        TraceError::Usage(format!(
+            "{text:?} is before 1970-01-01, which shardcast cannot represent"
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,7 +373,7 @@ mod tests {
             name: name.to_owned(),
             submit: SimTime::from_secs(submit_s),
             runtime: SimDuration::from_secs(10),
-            queue: if (submit_s / 10) % 2 == 0 { "even".into() } else { "odd".into() },
+            queue: if (submit_s / 10).is_multiple_of(2) { "even".into() } else { "odd".into() },
             depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
             ..RawJob::default()
         }
@@ -323,62 +400,4 @@ mod tests {
         assert_eq!(report.edges_kept, 3);
         assert_eq!(report.edges_dropped.values().sum::<u64>(), 3);
     }
-}
-
-/// Formats `load` reads: `parquet` plus every importer's.
-pub const LOADABLE_FORMATS: &str =
-    "parquet, swf, csv, json, alibaba-gpu-2023, alibaba-2017";
-
-/// Read a trace of any supported kind: canonical Parquet, or anything an importer reads.
-///
-/// `format` names the kind; when `None` it is inferred from the file name (`.parquet`,
-/// `.swf`, `.csv`, `.json`, `.jsonl`, each optionally followed by `.gz`).
-pub fn load(
-    path: &std::path::Path,
-    format: Option<&str>,
-    options: &import::ImportOptions,
-) -> Result<Trace, TraceError> {
-    let format = match format {
-        Some(format) => format.to_owned(),
-        None => infer_format(path).ok_or_else(|| {
-            TraceError::Usage(format!(
-                "{}: cannot tell the trace format from the file name; give one of {LOADABLE_FORMATS}",
-                path.display()
-            ))
-        })?,
-    };
-    if format == "parquet" {
-        return parquet::read(path);
-    }
-    let format: import::Format = format.parse().map_err(|_| {
-        TraceError::Usage(format!("unknown trace format {format:?}; expected one of {LOADABLE_FORMATS}"))
-    })?;
-    import::import(path, &import::ImportOptions { format, ..options.clone() })
-}
-
-/// The format a file name suggests, if any.
-pub fn infer_format(path: &std::path::Path) -> Option<String> {
-    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    let ext = name.rsplit_once('.')?.1;
-    Some(
-        match ext {
-            "parquet" => "parquet",
-            "swf" => "swf",
-            "csv" => "csv",
-            "json" | "jsonl" | "ndjson" => "json",
-            _ => return None,
-        }
-        .to_owned(),
-    )
-}
-
-/// Parse an RFC 3339 time (`2026-01-05T00:00:00Z`) into a [`SimTime`].
-pub fn parse_rfc3339(text: &str) -> Result<SimTime, TraceError> {
-    let parsed = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
-        TraceError::Usage(format!("{text:?} is not an RFC 3339 time such as 2026-01-05T00:00:00Z: {e}"))
-    })?;
-    u64::try_from(parsed.timestamp_micros()).map(SimTime).map_err(|_| {
-        TraceError::Usage(format!("{text:?} is before 1970-01-01, which shardcast cannot represent"))
-    })
 }

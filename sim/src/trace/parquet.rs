@@ -42,7 +42,7 @@ use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
-use super::{ImportReport, Provenance, Trace, TraceError, TraceMeta};
+use super::{ImportReport, Provenance, Trace, TraceError, TraceMeta, intern};
 
 /// The version of the schema above, written to every file.
 pub const SCHEMA_VERSION: &str = "1";
@@ -125,7 +125,9 @@ fn to_batch(
     let provenance = &trace.provenance[rows];
     let mut dependencies = ListBuilder::new(UInt64Builder::new());
     for job in jobs {
-        dependencies.values().append_slice(&job.dependencies.iter().map(|d| d.0).collect::<Vec<_>>());
+        dependencies
+            .values()
+            .append_slice(&job.dependencies.iter().map(|d| d.0).collect::<Vec<_>>());
         dependencies.append(true);
     }
     let columns: Vec<ArrayRef> = vec![
@@ -182,7 +184,9 @@ pub fn read(path: &Path) -> Result<Trace, TraceError> {
                 "shardcast.origin_us" => {
                     meta.origin = SimTime(value.parse().map_err(|_| TraceError::Format {
                         path: path.to_owned(),
-                        message: format!("metadata shardcast.origin_us is not an integer: {value:?}"),
+                        message: format!(
+                            "metadata shardcast.origin_us is not an integer: {value:?}"
+                        ),
                     })?);
                 }
                 "shardcast.import_report" => {
@@ -233,7 +237,12 @@ impl<'p> Reading<'p> {
     }
 
     /// The column `name` of `batch`, cast to the canonical type `want`.
-    fn column(&self, batch: &RecordBatch, name: &str, want: &DataType) -> Result<ArrayRef, TraceError> {
+    fn column(
+        &self,
+        batch: &RecordBatch,
+        name: &str,
+        want: &DataType,
+    ) -> Result<ArrayRef, TraceError> {
         let column = batch.column_by_name(name).ok_or_else(|| TraceError::Format {
             path: self.path.to_owned(),
             message: format!(
@@ -289,7 +298,10 @@ impl<'p> Reading<'p> {
             Some(deps),
             Some(output),
             Some(status),
-        ) = (submit, runtime, requested, queue, user, vcpus, memory, gpus, gpu_kind, deps, output, status)
+        ) = (
+            submit, runtime, requested, queue, user, vcpus, memory, gpus, gpu_kind, deps, output,
+            status,
+        )
         else {
             return Err(TraceError::Format {
                 path: self.path.to_owned(),
@@ -315,7 +327,11 @@ impl<'p> Reading<'p> {
             if let Some(ids) = ids
                 && ids.value(row) != index
             {
-                return Err(bad("id", &format!("{index} (ids are row numbers)"), ids.value(row).to_string()));
+                return Err(bad(
+                    "id",
+                    &format!("{index} (ids are row numbers)"),
+                    ids.value(row).to_string(),
+                ));
             }
             let submit_us = submit.value(row);
             let submit_time = u64::try_from(submit_us)
@@ -350,17 +366,14 @@ impl<'p> Reading<'p> {
                 let mut out = Vec::with_capacity(list.len());
                 for parent in list.iter().flatten() {
                     if parent >= index {
-                        return Err(bad(
-                            "dependencies",
-                            "ids of earlier rows",
-                            parent.to_string(),
-                        ));
+                        return Err(bad("dependencies", "ids of earlier rows", parent.to_string()));
                     }
                     out.push(JobId(parent));
                 }
                 out
             };
-            let queue = intern(&mut self.queue_ids, &mut self.trace.queues, queue.value(row), QueueId);
+            let queue =
+                intern(&mut self.queue_ids, &mut self.trace.queues, queue.value(row), QueueId);
             let user_name = if user.is_null(row) { "unknown" } else { user.value(row) };
             let user = intern(&mut self.user_ids, &mut self.trace.users, user_name, UserId);
             let status_name = if status.is_null(row) { "unknown" } else { status.value(row) };
@@ -398,19 +411,4 @@ impl<'p> Reading<'p> {
     fn finish(self) -> Trace {
         self.trace
     }
-}
-
-fn intern<Id: Copy>(
-    ids: &mut std::collections::BTreeMap<String, Id>,
-    names: &mut Vec<String>,
-    name: &str,
-    make: fn(u32) -> Id,
-) -> Id {
-    if let Some(id) = ids.get(name) {
-        return *id;
-    }
-    let id = make(names.len() as u32);
-    names.push(name.to_owned());
-    ids.insert(name.to_owned(), id);
-    id
 }

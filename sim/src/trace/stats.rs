@@ -137,7 +137,11 @@ impl fmt::Display for TraceStats {
         writeln!(f)?;
         writeln!(f, "{:<24} {:>10} {:>14} {:>12}", "queue", "jobs", "core-hours", "GPU-hours")?;
         for q in &self.queues {
-            writeln!(f, "{:<24} {:>10} {:>14.1} {:>12.1}", q.name, q.jobs, q.core_hours, q.gpu_hours)?;
+            writeln!(
+                f,
+                "{:<24} {:>10} {:>14.1} {:>12.1}",
+                q.name, q.jobs, q.core_hours, q.gpu_hours
+            )?;
         }
         Ok(())
     }
