@@ -5,8 +5,9 @@
 //! soon as enough machines are free, and no later job may overtake it (no backfilling). A job
 //! needing more machines than the cluster has is rejected at submission.
 //!
-//! Dependencies are not enforced here: the fixed cluster replays submit times as recorded. The
-//! run's notes say how many edges were ignored.
+//! Dependencies and GPU requests are not enforced here: the fixed cluster replays submit times
+//! as recorded and schedules by vCPUs. The run's notes say how many edges and GPU jobs there
+//! were.
 //!
 //! Events: `Arrival` (the next job of the trace is submitted) and `Finish` (a job releases its
 //! machines). Arrivals are fed one at a time (each schedules the next), which keeps the heap
@@ -123,7 +124,13 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
     debug_assert!(waiting.is_empty(), "jobs left waiting with nothing running");
 
     let edges: usize = trace.jobs.iter().map(|job| job.dependencies.len()).sum();
+    let gpu_jobs = trace.jobs.iter().filter(|job| job.resources.gpu_milli > 0).count();
     let mut notes = Vec::new();
+    if gpu_jobs > 0 {
+        notes.push(format!(
+            "{gpu_jobs} jobs ask for GPUs: the fixed cluster schedules by vCPUs and ignores GPUs"
+        ));
+    }
     if edges > 0 {
         notes.push(format!(
             "{edges} dependency edges ignored: the fixed cluster replays recorded submit times"
