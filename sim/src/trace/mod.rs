@@ -186,6 +186,11 @@ impl TraceBuilder {
         self.jobs.push(job);
     }
 
+    /// Make room for `additional` more jobs (generators know how many they will push).
+    pub fn reserve(&mut self, additional: usize) {
+        self.jobs.reserve(additional);
+    }
+
     /// Number of jobs pushed so far.
     pub fn len(&self) -> usize {
         self.jobs.len()
@@ -207,26 +212,22 @@ impl TraceBuilder {
         // Stable sort: equal submit times keep source order.
         self.jobs.sort_by_key(|job| job.submit);
 
-        let mut queue_ids: BTreeMap<String, QueueId> = BTreeMap::new();
-        let mut user_ids: BTreeMap<String, UserId> = BTreeMap::new();
-        let mut queues = Vec::new();
-        let mut users = Vec::new();
-        // name -> ids of the jobs bearing it, in trace order.
-        let mut by_name: BTreeMap<&str, Vec<JobId>> = BTreeMap::new();
-        for (index, raw) in self.jobs.iter().enumerate() {
-            by_name.entry(raw.name.as_str()).or_default().push(JobId(index as u64));
-        }
-
-        let mut jobs = Vec::with_capacity(self.jobs.len());
-        let mut provenance = Vec::with_capacity(self.jobs.len());
+        // Resolve dependencies first, while names can still be borrowed. Only names that
+        // some job depends on are indexed (most traces have none), as name -> ids in order.
         let mut report = self.report;
+        let wanted: std::collections::BTreeSet<&str> =
+            self.jobs.iter().flat_map(|job| job.depends_on.iter().map(String::as_str)).collect();
+        let mut by_name: BTreeMap<&str, Vec<JobId>> = BTreeMap::new();
+        if !wanted.is_empty() {
+            for (index, raw) in self.jobs.iter().enumerate() {
+                if wanted.contains(raw.name.as_str()) {
+                    by_name.entry(raw.name.as_str()).or_default().push(JobId(index as u64));
+                }
+            }
+        }
+        let mut all_dependencies: Vec<Vec<JobId>> = Vec::with_capacity(self.jobs.len());
         for (index, raw) in self.jobs.iter().enumerate() {
             let id = JobId(index as u64);
-            let queue_name = if raw.queue.is_empty() { "default" } else { raw.queue.as_str() };
-            let queue = intern(&mut queue_ids, &mut queues, queue_name, QueueId);
-            let user_name = if raw.user.is_empty() { "unknown" } else { raw.user.as_str() };
-            let user = intern(&mut user_ids, &mut users, user_name, UserId);
-
             let mut dependencies = Vec::with_capacity(raw.depends_on.len());
             for parent in &raw.depends_on {
                 match by_name.get(parent.as_str()) {
@@ -246,20 +247,35 @@ impl TraceBuilder {
                 }
             }
             dependencies.sort_unstable();
+            all_dependencies.push(dependencies);
+        }
+        drop(by_name);
 
+        let mut queue_ids: BTreeMap<String, QueueId> = BTreeMap::new();
+        let mut user_ids: BTreeMap<String, UserId> = BTreeMap::new();
+        let mut queues = Vec::new();
+        let mut users = Vec::new();
+        let mut jobs = Vec::with_capacity(self.jobs.len());
+        let mut provenance = Vec::with_capacity(self.jobs.len());
+        for (index, (raw, dependencies)) in self.jobs.into_iter().zip(all_dependencies).enumerate()
+        {
+            let queue_name = if raw.queue.is_empty() { "default" } else { raw.queue.as_str() };
+            let queue = intern(&mut queue_ids, &mut queues, queue_name, QueueId);
+            let user_name = if raw.user.is_empty() { "unknown" } else { raw.user.as_str() };
+            let user = intern(&mut user_ids, &mut users, user_name, UserId);
             jobs.push(Job {
-                id,
+                id: JobId(index as u64),
                 submit: raw.submit,
                 runtime: raw.runtime,
                 requested_runtime: raw.requested_runtime,
                 queue,
                 user,
-                resources: raw.resources.clone(),
+                resources: raw.resources,
                 dependencies,
                 output_bytes: raw.output_bytes,
                 status: raw.status,
             });
-            provenance.push(Provenance { name: raw.name.clone(), source_row: raw.source_row });
+            provenance.push(Provenance { name: raw.name, source_row: raw.source_row });
         }
         report.kept = jobs.len() as u64;
         self.meta.import_report = Some(report);
