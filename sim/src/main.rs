@@ -55,9 +55,15 @@ enum TraceCommand {
   alibaba-2017      Alibaba cluster trace v2017, batch_task.csv
   csv, json         any table, with --map naming the columns (JSON: array or JSON Lines)
 
---map is field=column:unit,... with fields id, submit, runtime, end, requested_runtime, queue,
-user, vcpus, memory, gpus, gpu_kind, dependencies, output_bytes, status; time units seconds,
-minutes, hours, milliseconds, microseconds, datetime.
+--map is field=column:unit,... (unit optional). Fields and their units:
+  submit, end, runtime, requested_runtime   seconds (default), minutes, hours, milliseconds,
+                                            microseconds, datetime (RFC 3339 or YYYY-MM-DD HH:MM:SS)
+  vcpus, gpus                               count (default) or milli
+  memory                                    mib (default), gib, kib, mb, gb, kb
+  output_bytes                              bytes (default), kib, mib, gib, kb, mb, gb
+  dependencies                              semicolon (default), space, comma, pipe (separator)
+  id, queue, user, gpu_kind, status         text
+Without --map, columns named like the fields are read (submit and runtime in seconds).
 
 Examples:
   shardcast trace import --format swf HPC2N-2002-2.2-cln.swf.gz -o hpc2n.parquet
@@ -163,7 +169,7 @@ struct RunArgs {
     /// Override a scenario value: key.path=value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Output folder (default: reports/<scenario>/<seed>/).
+    /// Output folder (default: reports/SCENARIO/SEED/).
     #[arg(long)]
     out: Option<PathBuf>,
 }

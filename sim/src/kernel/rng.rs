@@ -57,9 +57,11 @@ mod tests {
     #[test]
     fn derivation_is_pinned() {
         // Pins the documented algorithm: if this changes, every recorded result changes.
-        // The value was produced by this derivation on first implementation.
+        // Checked independently with a 40-line Python ChaCha8 (RFC 7539 block function, 8
+        // rounds, 64-bit block counter 0, stream 0) keyed by hashlib.sha256(
+        // struct.pack('<Q', 1) + b'arrivals'): the first output words 0 and 1, little-endian,
+        // make 1514156688166013611.
         let first = RngStreams::new(1).stream("arrivals").next_u64();
-        assert_eq!(first, RngStreams::new(1).stream("arrivals").next_u64());
-        assert_eq!(format!("{first:016x}").len(), 16);
+        assert_eq!(first, 1_514_156_688_166_013_611);
     }
 }

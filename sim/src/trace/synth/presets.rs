@@ -65,7 +65,7 @@ fn choice(values: &[f64], weights: &[f64]) -> SizeSpec {
 }
 
 /// A queue with the serde defaults, for presets to override.
-fn queue(name: &str, rate_per_hour: f64, runtime: Dist, vcpus: SizeSpec) -> QueueSpec {
+pub(super) fn queue(name: &str, rate_per_hour: f64, runtime: Dist, vcpus: SizeSpec) -> QueueSpec {
     QueueSpec {
         name: name.to_owned(),
         rate_per_hour,

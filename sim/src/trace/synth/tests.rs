@@ -244,23 +244,7 @@ fn one_queue(runtime: Dist, vcpus: SizeSpec) -> SynthSpec {
         name: None,
         start: DEFAULT_START.to_owned(),
         timezone: None,
-        queues: vec![QueueSpec {
-            name: "q".into(),
-            rate_per_hour: 100.0,
-            daily_amplitude: 0.0,
-            peak_hour: 14.0,
-            weekend_factor: 1.0,
-            trend_per_week: 0.0,
-            bursts: BurstSpec::default(),
-            runtime,
-            vcpus,
-            memory_mib_per_vcpu: 4096.0,
-            gpu: None,
-            dag: None,
-            requested_runtime_factor: 1.0,
-            users: 100,
-            user_zipf: 1.0,
-        }],
+        queues: vec![super::presets::queue("q", 100.0, runtime, vcpus)],
     }
 }
 
