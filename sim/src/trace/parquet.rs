@@ -22,8 +22,10 @@
 //! `shardcast.format`, `shardcast.origin_us`, `shardcast.timezone` and `shardcast.import_report` (JSON).
 //!
 //! pandas reads `submit` as `datetime64[us, UTC]` and `runtime` as `timedelta64[us]`. Reading
-//! accepts any file with these column names whose types cast losslessly to the ones above, so
-//! a file written by pandas or polars (nanosecond timestamps, signed integers) reads too.
+//! accepts any file with these column names whose types cast to the ones above, so a file
+//! written by pandas or polars (nanosecond timestamps, signed integers) reads too. Only
+//! `submit` and `runtime` are required: an absent column takes its default (queue `default`,
+//! 1 vCPU, no GPUs, no dependencies, unknown user and status), noted in the import report.
 
 use std::fs::File;
 use std::path::Path;
@@ -31,7 +33,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, DurationMicrosecondArray, Float64Array, ListArray, ListBuilder, RecordBatch,
-    StringArray, TimestampMicrosecondArray, UInt64Array, UInt64Builder,
+    StringArray, TimestampMicrosecondArray, UInt64Array, UInt64Builder, new_null_array,
 };
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -46,6 +48,8 @@ use super::{ImportReport, Provenance, Trace, TraceError, TraceMeta, intern};
 
 /// The version of the schema above, written to every file.
 pub const SCHEMA_VERSION: &str = "1";
+/// Columns a file must have; every other column may be absent and then takes its default.
+const REQUIRED_COLUMNS: &[&str] = &["submit", "runtime"];
 /// Rows per record batch and row group when writing.
 const BATCH_ROWS: usize = 128 * 1024;
 
@@ -218,6 +222,8 @@ struct Reading<'p> {
     trace: Trace,
     queue_ids: std::collections::BTreeMap<String, QueueId>,
     user_ids: std::collections::BTreeMap<String, UserId>,
+    /// Optional columns the file does not have.
+    absent: Vec<String>,
 }
 
 impl<'p> Reading<'p> {
@@ -233,6 +239,7 @@ impl<'p> Reading<'p> {
             },
             queue_ids: Default::default(),
             user_ids: Default::default(),
+            absent: Vec::new(),
         }
     }
 
@@ -264,14 +271,26 @@ impl<'p> Reading<'p> {
         let want = schema();
         let mut cols = Vec::with_capacity(want.fields().len());
         for field in want.fields() {
-            // `id` and `source_row` may be absent in files written by other tools.
-            if matches!(field.name().as_str(), "id" | "source_row" | "name")
-                && batch.column_by_name(field.name()).is_none()
-            {
-                cols.push(None);
+            let name = field.name().as_str();
+            if batch.column_by_name(name).is_none() && !REQUIRED_COLUMNS.contains(&name) {
+                // Files written by other tools may leave optional columns out: read them as
+                // nulls, which mean the documented defaults, and say so once.
+                if !self.absent.iter().any(|a| a == name) {
+                    self.absent.push(name.to_owned());
+                }
+                cols.push(Some(new_null_array(field.data_type(), batch.num_rows())));
                 continue;
             }
-            cols.push(Some(self.column(batch, field.name(), field.data_type())?));
+            let want_type = match (name, batch.column_by_name(name).map(|c| c.data_type())) {
+                // Arrow timestamps are instants since the epoch whatever their zone: convert the
+                // unit only and keep the zone (a cast between zones would shift wall clocks, and
+                // naive timestamps are read as UTC).
+                ("submit", Some(DataType::Timestamp(_, zone))) => {
+                    DataType::Timestamp(TimeUnit::Microsecond, zone.clone())
+                }
+                _ => field.data_type().clone(),
+            };
+            cols.push(Some(self.column(batch, name, &want_type)?));
         }
         let get = |i: usize| cols[i].as_ref();
         let u64s = |i: usize| get(i).and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
@@ -314,17 +333,15 @@ impl<'p> Reading<'p> {
             let bad = |column: &str, expected: &str, found: String| {
                 TraceError::parse(self.path, index + 1, column, expected, &found)
             };
-            for (name, array) in [
-                ("submit", submit.is_null(row)),
-                ("runtime", runtime.is_null(row)),
-                ("queue", queue.is_null(row)),
-                ("vcpus", vcpus.is_null(row)),
-            ] {
+            for (name, array) in
+                [("submit", submit.is_null(row)), ("runtime", runtime.is_null(row))]
+            {
                 if array {
                     return Err(bad(name, "a value", "null".into()));
                 }
             }
             if let Some(ids) = ids
+                && !ids.is_null(row)
                 && ids.value(row) != index
             {
                 return Err(bad(
@@ -372,8 +389,8 @@ impl<'p> Reading<'p> {
                 }
                 out
             };
-            let queue =
-                intern(&mut self.queue_ids, &mut self.trace.queues, queue.value(row), QueueId);
+            let queue_name = if queue.is_null(row) { "default" } else { queue.value(row) };
+            let queue = intern(&mut self.queue_ids, &mut self.trace.queues, queue_name, QueueId);
             let user_name = if user.is_null(row) { "unknown" } else { user.value(row) };
             let user = intern(&mut self.user_ids, &mut self.trace.users, user_name, UserId);
             let status_name = if status.is_null(row) { "unknown" } else { status.value(row) };
@@ -388,7 +405,11 @@ impl<'p> Reading<'p> {
                 queue,
                 user,
                 resources: Resources {
-                    cpu_milli: milli("vcpus", vcpus.value(row))?,
+                    cpu_milli: if vcpus.is_null(row) {
+                        1000
+                    } else {
+                        milli("vcpus", vcpus.value(row))?
+                    },
                     memory_mib: if memory.is_null(row) { 0 } else { memory.value(row) },
                     gpu_milli: if gpus.is_null(row) { 0 } else { milli("gpus", gpus.value(row))? },
                     gpu_kind: (!gpu_kind.is_null(row))
@@ -402,13 +423,134 @@ impl<'p> Reading<'p> {
                 name: names
                     .filter(|n| !n.is_null(row))
                     .map_or_else(|| index.to_string(), |n| n.value(row).to_owned()),
-                source_row: source_rows.map_or(index + 1, |r| r.value(row)),
+                source_row: source_rows
+                    .filter(|r| !r.is_null(row))
+                    .map_or(index + 1, |r| r.value(row)),
             });
         }
         Ok(())
     }
 
-    fn finish(self) -> Trace {
+    fn finish(mut self) -> Trace {
+        if !self.absent.is_empty() {
+            let jobs = self.trace.jobs.len() as u64;
+            let report = self.trace.meta.import_report.get_or_insert_with(|| ImportReport {
+                rows_read: jobs,
+                kept: jobs,
+                ..ImportReport::default()
+            });
+            report.notes.push(format!(
+                "columns absent, defaults used: {} (queue `default`, 1 vCPU, unknown user and \
+                 status, no GPUs, dependencies or output)",
+                self.absent.join(", ")
+            ));
+        }
         self.trace
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{RawJob, TraceBuilder};
+    use arrow::array::{DurationNanosecondArray, Int64Array, TimestampNanosecondArray};
+
+    /// Write a batch of arbitrary columns, as another tool would.
+    fn write_foreign(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let mut writer =
+            ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn every_field_survives_a_round_trip() {
+        let mut builder = TraceBuilder::new("unit", "test");
+        builder.set_origin(SimTime::from_secs(100));
+        builder.set_timezone(Some("Europe/Stockholm".into()));
+        builder.push(RawJob {
+            name: "a".into(),
+            submit: SimTime::from_secs(100),
+            runtime: SimDuration(1_500_001),
+            requested_runtime: Some(SimDuration::from_secs(3600)),
+            queue: "gpu".into(),
+            user: "ann".into(),
+            resources: Resources {
+                cpu_milli: 500,
+                memory_mib: 12_288,
+                gpu_milli: 460,
+                gpu_kind: Some(GpuKind("V100M16|V100M32".into())),
+            },
+            status: JobStatus::Failed,
+            source_row: 7,
+            ..RawJob::default()
+        });
+        builder.push(RawJob {
+            name: "b".into(),
+            submit: SimTime::from_secs(101),
+            runtime: SimDuration(1),
+            depends_on: vec!["a".into()],
+            output_bytes: 1 << 40,
+            source_row: 9,
+            ..RawJob::default()
+        });
+        let trace = builder.finish();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        write(&trace, &path).unwrap();
+        assert_eq!(read(&path).unwrap(), trace);
+    }
+
+    #[test]
+    fn a_foreign_file_needs_only_submit_and_runtime() {
+        // As pandas writes by default: nanosecond timestamp and duration, signed integers.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pandas.parquet");
+        write_foreign(
+            &path,
+            vec![
+                (
+                    "submit",
+                    Arc::new(TimestampNanosecondArray::from(vec![5_000_000_000, 6_000_000_000]))
+                        as ArrayRef,
+                ),
+                ("runtime", Arc::new(DurationNanosecondArray::from(vec![30_000_000_000, 1_000]))),
+                ("vcpus", Arc::new(Int64Array::from(vec![2, 4]))),
+            ],
+        );
+        let trace = read(&path).unwrap();
+        assert_eq!(trace.jobs.len(), 2);
+        assert_eq!(trace.jobs[0].submit, SimTime::from_secs(5));
+        assert_eq!(trace.jobs[1].runtime, SimDuration(1));
+        assert_eq!(trace.jobs[1].resources.cpu_milli, 4000);
+        assert_eq!(trace.queues, ["default"]);
+        assert_eq!(trace.provenance[1], Provenance { name: "1".into(), source_row: 2 });
+        let notes = &trace.meta.import_report.unwrap().notes;
+        assert!(notes[0].contains("queue, user"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_missing_required_column_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.parquet");
+        write_foreign(&path, vec![("submit", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]);
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("column `runtime` is missing"), "{err}");
+    }
+
+    #[test]
+    fn unsorted_rows_are_refused_with_their_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.parquet");
+        write_foreign(
+            &path,
+            vec![
+                ("submit", Arc::new(TimestampMicrosecondArray::from(vec![2, 1])) as ArrayRef),
+                ("runtime", Arc::new(DurationMicrosecondArray::from(vec![1, 1]))),
+            ],
+        );
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("x.parquet:2: field `submit`: expected rows sorted"), "{err}");
     }
 }
