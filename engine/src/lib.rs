@@ -9,8 +9,10 @@
 //! - [`time`]: [`SimTime`] (integer microseconds since the Unix epoch) and [`SimDuration`];
 //! - [`money`]: [`Money`], integer micro-dollars;
 //! - [`ids`]: newtype ids ([`JobId`], [`QueueId`], [`UserId`]);
-//! - [`job`]: the [`Job`] a trace replays and the [`Resources`] it asks for.
+//! - [`job`]: the [`Job`] a trace replays and the [`Resources`] it asks for;
+//! - [`forecast`]: demand series from jobs, baseline forecasters and accuracy metrics.
 
+pub mod forecast;
 pub mod ids;
 pub mod job;
 pub mod money;

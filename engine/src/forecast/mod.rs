@@ -1,0 +1,25 @@
+//! Groundwork for the Workload Prediction Engine: demand series, baseline forecasters and
+//! accuracy metrics.
+//!
+//! - [`series`]: turns a trace's [`Job`](crate::Job)s into evenly bucketed [`DemandSeries`],
+//!   one per (queue, [`ResourceClass`]), measuring either work submitted or mean busy units
+//!   ([`Measure`]).
+//! - [`model`]: the [`Forecaster`] trait and the baselines: [`SeasonalNaive`] (daily and
+//!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks) and [`HistoricMean`].
+//! - [`metrics`]: [`mae`], [`mase`], [`smape`], [`pinball`], [`coverage`] and [`crps_approx`],
+//!   with the definitions of `shared/reference/cloud-products.md` §2.2.
+//! - [`error`]: [`ForecastError`]; bad input is an error, never a panic.
+//!
+//! Like the rest of the engine, the module is sans-IO and deterministic: series sums are exact
+//! integers until the last step, and models and metrics sum in a fixed order, so the same input
+//! gives the same `f64`s bit for bit. f64 is used only here, inside models and metrics.
+
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod series;
+
+pub use error::ForecastError;
+pub use metrics::{coverage, crps_approx, mae, mase, pinball, smape};
+pub use model::{DAY_HOURS, Forecaster, HistoricMean, MeanProfile, SeasonalNaive, WEEK_HOURS};
+pub use series::{DemandSeries, MAX_BUCKETS, Measure, ResourceClass, SeriesBuilder, SeriesKey};
