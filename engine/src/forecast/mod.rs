@@ -8,17 +8,20 @@
 //!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks) and [`HistoricMean`].
 //! - [`metrics`]: [`mae`], [`mase`], [`smape`], [`pinball`], [`coverage`] and [`crps_approx`],
 //!   with the definitions of `shared/reference/cloud-products.md` §2.2.
+//! - [`backtest`]: rolling-origin backtests with conformal quantiles from past residuals.
 //! - [`error`]: [`ForecastError`]; bad input is an error, never a panic.
 //!
 //! Like the rest of the engine, the module is sans-IO and deterministic: series sums are exact
 //! integers until the last step, and models and metrics sum in a fixed order, so the same input
 //! gives the same `f64`s bit for bit. f64 is used only here, inside models and metrics.
 
+pub mod backtest;
 pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod series;
 
+pub use backtest::{BacktestConfig, OriginResult, backtest};
 pub use error::ForecastError;
 pub use metrics::{coverage, crps_approx, mae, mase, pinball, smape};
 pub use model::{DAY_HOURS, Forecaster, HistoricMean, MeanProfile, SeasonalNaive, WEEK_HOURS};
