@@ -3,11 +3,13 @@
 //! - `architecture`: the dependency rules and the tidy rules of ARCHITECTURE.md;
 //! - `golden`: results that independent simulators agree on (`shared/data/golden/`);
 //! - `determinism`: same scenario and seed, byte-identical outputs;
+//! - `forecast`: backtests against the public forecasting anchors;
 //! - `scenarios`: an insta snapshot of every bundled scenario's summary;
 //! - `traces`: importers against the real traces in `shared/data/traces/`.
 
 mod architecture;
 mod determinism;
+mod forecast;
 mod golden;
 mod scenarios;
 mod traces;

@@ -1,5 +1,6 @@
 //! The shardcast lab: everything around the engine that a simulation needs.
 //!
+//! - [`forecast`]: forecast experiments (demand series, backtests, scores) on a trace;
 //! - [`kernel`]: the discrete-event core (event queue, named RNG streams, event log);
 //! - [`trace`]: job traces (canonical schema, Parquet, importers, generators);
 //! - [`platform`]: the simulated platforms jobs run on (so far the fixed cluster);
@@ -9,6 +10,7 @@
 //!
 //! The `shardcast` binary (`src/main.rs`) is a thin clap layer over these.
 
+pub mod forecast;
 pub mod kernel;
 pub mod platform;
 pub mod report;

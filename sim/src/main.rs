@@ -22,7 +22,8 @@ use sim::trace::{self, parquet, synth};
   shardcast run scenarios/quickstart.toml
   shardcast trace import --format swf HPC2N-2002-2.2-cln.swf.gz -o hpc2n.parquet
   shardcast trace stats hpc2n.parquet
-  shardcast trace gen --preset hpc-seasonal --seed 7 --jobs 50000 -o synthetic.parquet")]
+  shardcast trace gen --preset hpc-seasonal --seed 7 --jobs 50000 -o synthetic.parquet
+  shardcast forecast hpc2n.parquet --backtest 8")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,6 +45,57 @@ Examples:
   shardcast run my.toml --out /tmp/my-run"
     )]
     Run(RunArgs),
+    /// Backtest demand forecasters on a trace's hourly series and write their scores.
+    #[command(after_help = "Builds the hourly series of one resource (vcpu or gpu) and measure \
+(submitted: resource-hours submitted per hour; busy: mean units in use), summed over all queues \
+unless --queue names one, and backtests each model at the last N weekly origins. Quantiles \
+come from each model's residuals at earlier windows (split conformal).
+
+Writes DIR/metrics.{csv,parquet} (model, origin, mase, smape, pinball_50, pinball_70, \
+coverage_90) and DIR/forecasts.{csv,parquet}; default DIR: reports/forecast/TRACE-NAME/.
+
+Models: seasonal_naive_24, seasonal_naive_168, mean_profile_4w, historic_mean (default: all).
+
+Examples:
+  shardcast forecast hpc2n.parquet --backtest 8
+  shardcast forecast CTC-SP2-1996-3.1-cln.swf.gz --queue 1 --measure busy
+  shardcast forecast gpu.parquet --resource gpu --model mean_profile_4w --horizon 7d")]
+    Forecast(ForecastArgs),
+}
+
+#[derive(Debug, Args)]
+struct ForecastArgs {
+    /// The trace: Parquet, or any importable file.
+    trace: PathBuf,
+    /// Its format, if the file name does not tell.
+    #[arg(long)]
+    format: Option<String>,
+    #[command(flatten)]
+    read: ReadOptions,
+    /// Forecast one queue only (default: all queues summed).
+    #[arg(long)]
+    queue: Option<String>,
+    /// Resource class: vcpu or gpu.
+    #[arg(long, default_value = "vcpu")]
+    resource: String,
+    /// Measure: submitted or busy.
+    #[arg(long, default_value = "submitted")]
+    measure: String,
+    /// A model to backtest (repeatable; default: all).
+    #[arg(long = "model")]
+    models: Vec<String>,
+    /// Forecast horizon per origin: hours, or with a unit (168h, 7d, 1w).
+    #[arg(long, default_value = "168h")]
+    horizon: String,
+    /// Number of backtest origins (windows of one horizon, ending at the trace's end).
+    #[arg(long, default_value_t = 8)]
+    backtest: usize,
+    /// Earlier windows whose residuals calibrate each origin's quantiles.
+    #[arg(long, default_value_t = 4)]
+    calibration: usize,
+    /// Output folder (default: reports/forecast/TRACE-NAME/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,7 +243,60 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Trace(TraceCommand::Stats(args)) => stats(args),
         Command::Trace(TraceCommand::Gen(args)) => gen_trace(args),
         Command::Run(args) => run_scenario(args),
+        Command::Forecast(args) => forecast(args),
     }
+}
+
+fn forecast(args: ForecastArgs) -> Result<()> {
+    use engine::forecast::{BacktestConfig, Measure, ResourceClass};
+    use sim::forecast::{ForecastOptions, MODEL_NAMES, parse_hours};
+    let resource = match args.resource.as_str() {
+        "vcpu" => ResourceClass::Vcpu,
+        "gpu" => ResourceClass::Gpu,
+        other => anyhow::bail!("--resource {other:?}: expected vcpu or gpu"),
+    };
+    let measure = match args.measure.as_str() {
+        "submitted" => Measure::Submitted,
+        "busy" => Measure::Busy,
+        other => anyhow::bail!("--measure {other:?}: expected submitted or busy"),
+    };
+    let horizon = parse_hours(&args.horizon)?;
+    let import_format =
+        args.format.as_deref().and_then(|f| f.parse::<Format>().ok()).unwrap_or(Format::Csv);
+    let options = args.read.to_import_options(import_format)?;
+    let spinner = spinner(format!("reading {}", args.trace.display()));
+    let trace = trace::load(&args.trace, args.format.as_deref(), &options)?;
+    spinner.set_message("backtesting");
+    let models = if args.models.is_empty() {
+        MODEL_NAMES.iter().map(|m| (*m).to_owned()).collect()
+    } else {
+        args.models
+    };
+    let options = ForecastOptions {
+        queue: args.queue,
+        resource,
+        measure,
+        models,
+        backtest: BacktestConfig {
+            horizon,
+            origins: args.backtest,
+            calibration: args.calibration,
+            season: engine::forecast::WEEK_HOURS,
+        },
+    };
+    let report = sim::forecast::run(&trace, &options)?;
+    spinner.finish_and_clear();
+    let out = args.out.unwrap_or_else(|| {
+        let name = args.trace.file_name().map_or_else(
+            || "trace".to_owned(),
+            |n| n.to_string_lossy().split('.').next().unwrap_or("trace").to_owned(),
+        );
+        PathBuf::from("reports/forecast").join(name)
+    });
+    report.write(&out)?;
+    print!("{report}");
+    println!("wrote {}/metrics.csv, forecasts.csv (and .parquet)", out.display());
+    Ok(())
 }
 
 fn import(args: ImportArgs) -> Result<()> {
