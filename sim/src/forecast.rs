@@ -3,23 +3,26 @@
 //!
 //! The series is hourly, for one resource class (vCPU or GPU) and one measure (work submitted
 //! or mean busy units), summed over every queue unless one queue is named. Each model is
-//! backtested with [`engine::forecast::backtest`] at the same origins, so their rows compare.
+//! backtested with [`engine::forecast::backtest()`] at the same origins, so their rows compare.
 //!
 //! Outputs (in `--out DIR`):
 //! - `metrics.csv` and `metrics.parquet`: one row per model and origin, columns `model`,
 //!   `origin` (RFC 3339, UTC), `mase` (empty when undefined), `smape`, `pinball_50`,
 //!   `pinball_70`, `coverage_90`;
 //! - `forecasts.csv` and `forecasts.parquet`: one row per model, origin and hour: `model`,
-//!   `origin`, `time`, `actual`, `forecast`, `q05`, `q70`, `q95`.
+//!   `origin`, `time`, `actual`, `forecast`, `q05`, `q70`, `q95`;
+//! - `forecast-<model>.svg`: the latest origin's forecast against the actual, with the 90%
+//!   band.
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use engine::forecast::holt_winters::HoltWinters;
 use engine::forecast::{
     BacktestConfig, Forecaster, HistoricMean, MeanProfile, Measure, OriginResult, ResourceClass,
-    SeasonalNaive, SeriesBuilder, backtest,
+    SeasonalNaive, SeriesBuilder, WEEK_HOURS, backtest,
 };
 use engine::{SimDuration, SimTime};
 use parquet::arrow::ArrowWriter;
@@ -27,8 +30,14 @@ use parquet::arrow::ArrowWriter;
 use crate::trace::Trace;
 
 /// The models `shardcast forecast` knows, by their report names.
-pub const MODEL_NAMES: &[&str] =
-    &["seasonal_naive_24", "seasonal_naive_168", "mean_profile_4w", "historic_mean"];
+pub const MODEL_NAMES: &[&str] = &[
+    "seasonal_naive_24",
+    "seasonal_naive_168",
+    "mean_profile_4w",
+    "historic_mean",
+    "holt_winters_168",
+    "holt_winters_damped_168",
+];
 
 /// The model called `name` (see [`MODEL_NAMES`]).
 pub fn model(name: &str) -> Result<Box<dyn Forecaster>, ForecastRunError> {
@@ -37,6 +46,8 @@ pub fn model(name: &str) -> Result<Box<dyn Forecaster>, ForecastRunError> {
         "seasonal_naive_168" => Box::new(SeasonalNaive::weekly()),
         "mean_profile_4w" => Box::new(MeanProfile::weekly(4)),
         "historic_mean" => Box::new(HistoricMean),
+        "holt_winters_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: false }),
+        "holt_winters_damped_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: true }),
         _ => {
             return Err(ForecastRunError::Usage(format!(
                 "unknown model {name:?}; the models are {}",
@@ -106,6 +117,8 @@ pub struct ForecastReport {
     pub bucket: SimDuration,
     /// Buckets in the series.
     pub buckets: usize,
+    /// What a value counts, for axis labels (e.g. `vCPU-hours submitted per hour`).
+    pub unit: String,
     /// Per model, in the order asked.
     pub models: Vec<ModelResult>,
 }
@@ -175,14 +188,29 @@ pub fn run(trace: &Trace, options: &ForecastOptions) -> Result<ForecastReport, F
             .map_err(|source| ForecastRunError::Model { model: name.clone(), source })?;
         models.push(ModelResult { model: name.clone(), origins });
     }
+    let source = Path::new(&trace.meta.source)
+        .file_name()
+        .map_or_else(|| trace.meta.source.clone(), |f| f.to_string_lossy().into_owned());
     let title = format!(
-        "{} {:?} {:?}, {}",
-        trace.meta.source,
+        "{source} {:?} {:?}, {}",
         options.resource,
         options.measure,
         options.queue.as_deref().unwrap_or("all queues")
     );
-    Ok(ForecastReport { title, start, bucket: builder.bucket(), buckets: values.len(), models })
+    let unit = match (options.resource, options.measure) {
+        (ResourceClass::Vcpu, Measure::Submitted) => "vCPU-hours submitted per hour",
+        (ResourceClass::Gpu, Measure::Submitted) => "GPU-hours submitted per hour",
+        (ResourceClass::Vcpu, Measure::Busy) => "busy vCPUs (hourly mean)",
+        (ResourceClass::Gpu, Measure::Busy) => "busy GPUs (hourly mean)",
+    };
+    Ok(ForecastReport {
+        title,
+        start,
+        bucket: builder.bucket(),
+        buckets: values.len(),
+        unit: unit.to_owned(),
+        models,
+    })
 }
 
 fn rfc3339(t: SimTime) -> String {
@@ -260,6 +288,22 @@ impl ForecastReport {
             let path = dir.join(format!("{name}.csv"));
             write_csv(&batch, &path).map_err(|e| out_err(&path, &e))?;
         }
+        // One figure per model: its latest origin, with the 90% band.
+        for m in &self.models {
+            let Some(last) = m.origins.last() else { continue };
+            let path = dir.join(format!("forecast-{}.svg", m.model));
+            let title =
+                format!("{}: {} from {}", m.model, self.title, rfc3339(self.time_of(last.origin)));
+            let figure = crate::plot::ForecastFigure {
+                title: &title,
+                y_label: &self.unit,
+                actual: &last.actual,
+                forecast: &last.forecast,
+                lower: &last.q05,
+                upper: &last.q95,
+            };
+            crate::plot::forecast_svg(&path, &figure).map_err(|e| out_err(&path, &e))?;
+        }
         Ok(())
     }
 }
@@ -301,7 +345,7 @@ impl fmt::Display for ForecastReport {
         )?;
         writeln!(
             f,
-            "{:<20} {:>7} {:>8} {:>8} {:>11} {:>11} {:>11}",
+            "{:<24} {:>7} {:>8} {:>8} {:>11} {:>11} {:>11}",
             "model", "origins", "MASE", "sMAPE", "pinball_50", "pinball_70", "coverage_90"
         )?;
         for m in &self.models {
@@ -315,7 +359,7 @@ impl fmt::Display for ForecastReport {
             };
             writeln!(
                 f,
-                "{:<20} {:>7} {:>8} {:>8.1} {:>11.3} {:>11.3} {:>11.3}",
+                "{:<24} {:>7} {:>8} {:>8.1} {:>11.3} {:>11.3} {:>11.3}",
                 m.model,
                 m.origins.len(),
                 mase,
@@ -358,15 +402,17 @@ mod tests {
             backtest: BacktestConfig { horizon: 168, origins: 4, calibration: 2, season: 168 },
         };
         let report = run(&trace, &options).unwrap();
-        assert_eq!(report.models.len(), 4);
+        let n_models = MODEL_NAMES.len();
+        assert_eq!(report.models.len(), n_models);
         assert!(report.models.iter().all(|m| m.origins.len() == 4));
         let dir = tempfile::tempdir().unwrap();
         report.write(dir.path()).unwrap();
         let metrics = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
         assert!(metrics.starts_with("model,origin,mase,smape,pinball_50,pinball_70,coverage_90\n"));
-        assert_eq!(metrics.lines().count(), 1 + 4 * 4);
+        assert_eq!(metrics.lines().count(), 1 + n_models * 4);
         let forecasts = std::fs::read_to_string(dir.path().join("forecasts.csv")).unwrap();
-        assert_eq!(forecasts.lines().count(), 1 + 4 * 4 * 168);
+        assert_eq!(forecasts.lines().count(), 1 + n_models * 4 * 168);
+        assert!(dir.path().join("forecast-mean_profile_4w.svg").exists());
         let text = report.to_string();
         assert!(text.contains("seasonal_naive_168"), "{text}");
         // Unknown names are usage errors listing the valid ones.

@@ -3,6 +3,7 @@
 //! - [`forecast`]: forecast experiments (demand series, backtests, scores) on a trace;
 //! - [`kernel`]: the discrete-event core (event queue, named RNG streams, event log);
 //! - [`trace`]: job traces (canonical schema, Parquet, importers, generators);
+//! - [`plot`]: figures (SVG, plotters);
 //! - [`platform`]: the simulated platforms jobs run on (so far the fixed cluster);
 //! - [`scenario`]: scenario files (TOML), validated, with `--set` overrides;
 //! - [`report`]: what a run writes (`summary.json`) and prints;
@@ -13,6 +14,7 @@
 pub mod forecast;
 pub mod kernel;
 pub mod platform;
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -8,7 +8,7 @@
 //!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks) and [`HistoricMean`].
 //! - [`metrics`]: [`mae`], [`mase`], [`smape`], [`pinball`], [`coverage`] and [`crps_approx`],
 //!   with the definitions of `shared/reference/cloud-products.md` §2.2.
-//! - [`backtest`]: rolling-origin backtests with conformal quantiles from past residuals.
+//! - [`backtest`](mod@backtest): rolling-origin backtests with conformal quantiles from past residuals.
 //! - [`error`]: [`ForecastError`]; bad input is an error, never a panic.
 //!
 //! Like the rest of the engine, the module is sans-IO and deterministic: series sums are exact
@@ -16,7 +16,9 @@
 //! gives the same `f64`s bit for bit. f64 is used only here, inside models and metrics.
 
 pub mod backtest;
+pub mod conformal;
 pub mod error;
+pub mod holt_winters;
 pub mod metrics;
 pub mod model;
 pub mod series;
