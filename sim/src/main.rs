@@ -65,13 +65,8 @@ Examples:
 
 #[derive(Debug, Args)]
 struct ForecastArgs {
-    /// The trace: Parquet, or any importable file.
-    trace: PathBuf,
-    /// Its format, if the file name does not tell.
-    #[arg(long)]
-    format: Option<String>,
     #[command(flatten)]
-    read: ReadOptions,
+    source: TraceSource,
     /// Forecast one queue only (default: all queues summed).
     #[arg(long)]
     queue: Option<String>,
@@ -169,6 +164,29 @@ impl ReadOptions {
     }
 }
 
+/// A trace to read, in any format `trace::load` knows.
+#[derive(Debug, Args)]
+struct TraceSource {
+    /// The trace: Parquet, or any importable file.
+    trace: PathBuf,
+    /// Its format, if the file name does not tell (parquet, swf, csv, json, alibaba-gpu-2023,
+    /// alibaba-2017).
+    #[arg(long)]
+    format: Option<String>,
+    #[command(flatten)]
+    read: ReadOptions,
+}
+
+impl TraceSource {
+    fn load(&self) -> Result<trace::Trace> {
+        // The format may be `parquet`, which is not an importer; `trace::load` knows.
+        let import_format =
+            self.format.as_deref().and_then(|f| f.parse::<Format>().ok()).unwrap_or(Format::Csv);
+        let options = self.read.to_import_options(import_format)?;
+        Ok(trace::load(&self.trace, self.format.as_deref(), &options)?)
+    }
+}
+
 #[derive(Debug, Args)]
 struct ImportArgs {
     /// Input format: swf, alibaba-gpu-2023, alibaba-2017, csv or json.
@@ -185,14 +203,8 @@ struct ImportArgs {
 
 #[derive(Debug, Args)]
 struct StatsArgs {
-    /// The trace: Parquet, or any importable file.
-    trace: PathBuf,
-    /// Its format, if the file name does not tell (parquet, swf, csv, json, alibaba-gpu-2023,
-    /// alibaba-2017).
-    #[arg(long)]
-    format: Option<String>,
     #[command(flatten)]
-    read: ReadOptions,
+    source: TraceSource,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -261,11 +273,8 @@ fn forecast(args: ForecastArgs) -> Result<()> {
         other => anyhow::bail!("--measure {other:?}: expected submitted or busy"),
     };
     let horizon = parse_hours(&args.horizon)?;
-    let import_format =
-        args.format.as_deref().and_then(|f| f.parse::<Format>().ok()).unwrap_or(Format::Csv);
-    let options = args.read.to_import_options(import_format)?;
-    let spinner = spinner(format!("reading {}", args.trace.display()));
-    let trace = trace::load(&args.trace, args.format.as_deref(), &options)?;
+    let spinner = spinner(format!("reading {}", args.source.trace.display()));
+    let trace = args.source.load()?;
     spinner.set_message("backtesting");
     let models = if args.models.is_empty() {
         MODEL_NAMES.iter().map(|m| (*m).to_owned()).collect()
@@ -287,7 +296,7 @@ fn forecast(args: ForecastArgs) -> Result<()> {
     let report = sim::forecast::run(&trace, &options)?;
     spinner.finish_and_clear();
     let out = args.out.unwrap_or_else(|| {
-        let name = args.trace.file_name().map_or_else(
+        let name = args.source.trace.file_name().map_or_else(
             || "trace".to_owned(),
             |n| n.to_string_lossy().split('.').next().unwrap_or("trace").to_owned(),
         );
@@ -314,11 +323,7 @@ fn import(args: ImportArgs) -> Result<()> {
 }
 
 fn stats(args: StatsArgs) -> Result<()> {
-    // The format given here may be `parquet`, which is not an importer; `trace::load` knows.
-    let import_format =
-        args.format.as_deref().and_then(|f| f.parse::<Format>().ok()).unwrap_or(Format::Csv);
-    let options = args.read.to_import_options(import_format)?;
-    let trace = trace::load(&args.trace, args.format.as_deref(), &options)?;
+    let trace = args.source.load()?;
     let stats = TraceStats::of(&trace);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
