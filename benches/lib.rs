@@ -76,11 +76,5 @@ pub fn bare_heap_fifo(trace: &Trace, machines: u64) -> u128 {
 
 /// `../shared/data/<relative>` if present; otherwise prints a notice and returns `None`.
 pub fn shared_data(relative: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} is absent", path.display());
-        None
-    }
+    sim::shared_data::path(relative)
 }

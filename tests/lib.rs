@@ -8,19 +8,10 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
 }
 
-/// `../shared/data/<relative>` beside the workspace, if it exists.
-///
-/// Absent (a fresh clone without `shared/`), the test should skip: this prints a notice and
-/// returns `None`. With `SHARDCAST_REQUIRE_SHARED=1` (as `.ci/run` sets) absence is a failure.
+/// `../shared/data/<relative>` beside the workspace, if it exists; skips with a notice, or
+/// fails under `SHARDCAST_REQUIRE_SHARED=1` (see [`sim::shared_data::path`]).
 pub fn shared_data(relative: &str) -> Option<PathBuf> {
-    let path = workspace_root().join("../shared/data").join(relative);
-    if path.exists() {
-        return Some(path);
-    }
-    let required = std::env::var("SHARDCAST_REQUIRE_SHARED").is_ok_and(|v| v == "1");
-    assert!(!required, "{} is missing and SHARDCAST_REQUIRE_SHARED=1", path.display());
-    eprintln!("skipped: {} is absent (a fresh clone without shared/)", path.display());
-    None
+    sim::shared_data::path(relative)
 }
 
 /// Every scenario file bundled in `scenarios/`, sorted.

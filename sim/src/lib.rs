@@ -7,7 +7,8 @@
 //! - [`platform`]: the simulated platforms jobs run on (so far the fixed cluster);
 //! - [`scenario`]: scenario files (TOML), validated, with `--set` overrides;
 //! - [`report`]: what a run writes (`summary.json`) and prints;
-//! - [`run`]: one scenario run, from file to report.
+//! - [`run`]: one scenario run, from file to report;
+//! - [`shared_data`]: where tests and benchmarks find the real traces and catalogs.
 //!
 //! The `shardcast` binary (`src/main.rs`) is a thin clap layer over these.
 
@@ -18,4 +19,5 @@ pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shared_data;
 pub mod trace;

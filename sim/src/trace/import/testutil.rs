@@ -3,18 +3,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The shared data file `relative` (under `shared/data/`), or `None` after printing a notice
-/// when it is absent. Panics when absent and `SHARDCAST_REQUIRE_SHARED=1`.
+/// The shared data file `relative` (under `shared/data/`); see [`crate::shared_data::path`].
 pub(crate) fn shared_path(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(relative);
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("SHARDCAST_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!("{} is absent and SHARDCAST_REQUIRE_SHARED=1", path.display());
-    }
-    eprintln!("skipping: shared data file {} is absent", path.display());
-    None
+    crate::shared_data::path(relative)
 }
 
 /// The text of a (possibly gzipped) file.
