@@ -7,14 +7,15 @@
 //! Quantiles come from the model's own past errors (split conformal, pooled over horizon
 //! steps): before origin `o`, the model is also run at the `calibration` origins `o − horizon`,
 //! `o − 2·horizon`, …, and the residuals `actual − forecast` of those windows, all steps
-//! together, give the offset added to the point forecast for quantile τ: the residual at rank
-//! `ceil((m + 1)·τ)` of the `m` sorted residuals (clamped to `1..=m`), the finite-sample
-//! conformal rank. Quantile forecasts are clamped at zero, since demand is never negative.
+//! together, calibrate a [`ConformalQuantiles`] whose offset for quantile τ is the residual at
+//! the finite-sample conformal rank `ceil((m + 1)·τ)` of the `m` sorted residuals (clamped to
+//! `1..=m`). Quantile forecasts are clamped at zero, since demand is never negative.
 //!
 //! Metrics per origin (see [`super::metrics`]): MASE against the weekly seasonal naive's
 //! in-sample error on the history, sMAPE, pinball at τ = 0.5 (of the point forecast) and
 //! τ = 0.7, and the coverage of the central 90% interval.
 
+use super::conformal::ConformalQuantiles;
 use super::error::ForecastError;
 use super::metrics::{coverage, mase, pinball, smape};
 use super::model::{Forecaster, WEEK_HOURS};
@@ -66,13 +67,6 @@ pub struct OriginResult {
     pub coverage_90: f64,
 }
 
-/// The offset for quantile `tau` from sorted residuals (the conformal rank; see module docs).
-fn conformal_offset(sorted: &[f64], tau: f64) -> f64 {
-    let m = sorted.len();
-    let rank = (((m + 1) as f64) * tau).ceil() as usize;
-    sorted[rank.clamp(1, m) - 1]
-}
-
 /// Backtest `model` on `series` (see the module docs).
 pub fn backtest(
     model: &dyn Forecaster,
@@ -116,12 +110,12 @@ pub fn backtest(
                 found: origin,
             });
         }
-        residuals.sort_by(f64::total_cmp);
-        let shifted = |tau: f64| -> Vec<f64> {
-            let offset = conformal_offset(&residuals, tau);
-            forecast.iter().map(|f| (f + offset).max(0.0)).collect()
+        // All steps' residuals as one calibration step: the pooling the module docs describe.
+        let conformal = ConformalQuantiles::calibrate_with_min_samples(&[residuals], 1)?;
+        let shifted = |tau: f64| -> Result<Vec<f64>, ForecastError> {
+            forecast.iter().map(|f| conformal.quantile(0, *f, tau)).collect()
         };
-        let (q05, q70, q95) = (shifted(0.05), shifted(0.7), shifted(0.95));
+        let (q05, q70, q95) = (shifted(0.05)?, shifted(0.7)?, shifted(0.95)?);
         results.push(OriginResult {
             origin,
             mase: match mase(actual, &forecast, &series[..origin], season) {
@@ -146,17 +140,6 @@ pub fn backtest(
 mod tests {
     use super::*;
     use crate::forecast::model::{HistoricMean, SeasonalNaive};
-
-    #[test]
-    fn conformal_rank_by_hand() {
-        // m = 9 residuals 1..=9: τ = 0.5 → rank ceil(10·0.5) = 5 → 5; τ = 0.9 → rank 9 → 9;
-        // τ = 0.05 → rank ceil(0.5) = 1 → 1; τ = 0.95 → rank ceil(9.5) = 10, clamped to 9.
-        let sorted: Vec<f64> = (1..=9).map(f64::from).collect();
-        assert_eq!(conformal_offset(&sorted, 0.5), 5.0);
-        assert_eq!(conformal_offset(&sorted, 0.9), 9.0);
-        assert_eq!(conformal_offset(&sorted, 0.05), 1.0);
-        assert_eq!(conformal_offset(&sorted, 0.95), 9.0);
-    }
 
     #[test]
     fn origins_are_the_last_windows_and_a_perfect_model_scores_zero() {
