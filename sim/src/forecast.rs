@@ -21,8 +21,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use engine::forecast::holt_winters::HoltWinters;
 use engine::forecast::{
-    BacktestConfig, Forecaster, HistoricMean, MeanProfile, Measure, OriginResult, ResourceClass,
-    SeasonalNaive, SeriesBuilder, WEEK_HOURS, backtest,
+    BacktestConfig, DecayingPercentile, Forecaster, HistoricMean, MeanProfile, Measure,
+    OriginResult, ResourceClass, SeasonalNaive, SeriesBuilder, WEEK_HOURS, backtest,
 };
 use engine::{SimDuration, SimTime};
 use parquet::arrow::ArrowWriter;
@@ -37,6 +37,8 @@ pub const MODEL_NAMES: &[&str] = &[
     "historic_mean",
     "holt_winters_168",
     "holt_winters_damped_168",
+    "decaying_p50",
+    "decaying_p50_24",
 ];
 
 /// The model called `name` (see [`MODEL_NAMES`]).
@@ -48,6 +50,8 @@ pub fn model(name: &str) -> Result<Box<dyn Forecaster>, ForecastRunError> {
         "historic_mean" => Box::new(HistoricMean),
         "holt_winters_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: false }),
         "holt_winters_damped_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: true }),
+        "decaying_p50" => Box::new(DecayingPercentile::median_weekly_half_life()),
+        "decaying_p50_24" => Box::new(DecayingPercentile::median_weekly_half_life_by_hour()),
         _ => {
             return Err(ForecastRunError::Usage(format!(
                 "unknown model {name:?}; the models are {}",

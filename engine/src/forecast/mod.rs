@@ -6,6 +6,8 @@
 //!   ([`Measure`]).
 //! - [`model`]: the [`Forecaster`] trait and the baselines: [`SeasonalNaive`] (daily and
 //!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks) and [`HistoricMean`].
+//! - [`decaying`]: [`DecayingPercentile`], the Autopilot-style exponentially decaying
+//!   histogram percentile (flat or per hour of day).
 //! - [`metrics`]: [`mae`], [`mase`], [`smape`], [`pinball`], [`coverage`] and [`crps_approx`],
 //!   with the definitions of `shared/reference/cloud-products.md` §2.2.
 //! - [`backtest`](mod@backtest): rolling-origin backtests with conformal quantiles from past residuals.
@@ -17,6 +19,7 @@
 
 pub mod backtest;
 pub mod conformal;
+pub mod decaying;
 pub mod error;
 pub mod holt_winters;
 pub mod metrics;
@@ -24,6 +27,7 @@ pub mod model;
 pub mod series;
 
 pub use backtest::{BacktestConfig, OriginResult, backtest};
+pub use decaying::DecayingPercentile;
 pub use error::ForecastError;
 pub use metrics::{coverage, crps_approx, mae, mase, pinball, smape};
 pub use model::{DAY_HOURS, Forecaster, HistoricMean, MeanProfile, SeasonalNaive, WEEK_HOURS};

@@ -138,7 +138,11 @@ fn check_period(period: usize) -> Result<(), ForecastError> {
     Ok(())
 }
 
-fn check_history(model: &str, history: &[f64], needed: usize) -> Result<(), ForecastError> {
+pub(crate) fn check_history(
+    model: &str,
+    history: &[f64],
+    needed: usize,
+) -> Result<(), ForecastError> {
     if history.len() < needed {
         return Err(ForecastError::HistoryTooShort {
             model: model.to_owned(),
