@@ -10,8 +10,10 @@
 //! - [`money`]: [`Money`], integer micro-dollars;
 //! - [`ids`]: newtype ids ([`JobId`], [`QueueId`], [`UserId`]);
 //! - [`job`]: the [`Job`] a trace replays and the [`Resources`] it asks for;
+//! - [`cloud`]: the price catalog (providers, regions, instance types, offers, products);
 //! - [`forecast`]: demand series from jobs, baseline forecasters and accuracy metrics.
 
+pub mod cloud;
 pub mod forecast;
 pub mod ids;
 pub mod job;

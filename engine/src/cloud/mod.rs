@@ -1,0 +1,16 @@
+//! The cloud model the engine plans against: what can be bought, and the port it is bought
+//! through.
+//!
+//! - [`catalog`]: providers, regions, instance types, prices per purchase option, and the terms
+//!   of each reservation product and billing discount (DESIGN §5,
+//!   `shared/reference/cloud-products.md` §1). Catalogs are data: every number comes from a
+//!   catalog file, none is written into code.
+
+pub mod catalog;
+
+pub use catalog::{
+    Billing, Cancellation, Catalog, CatalogError, CatalogFile, CatalogMeta, Cloud, Discount,
+    DiscountKind, Egress, EndBehaviour, GeoPoint, InstanceType, InterruptionBand, Offer, OfferIx,
+    ProductKind, ProductTerms, ProviderTerms, Region, RegionIx, ReservationPrice, SpotOffer,
+    SpotTerms, TypeIx,
+};
