@@ -40,3 +40,20 @@ newtype_id!(
     /// A user who submitted jobs.
     UserId(u32), "user"
 );
+newtype_id!(
+    /// A cloud instance (VM), numbered by the provider that launched it.
+    InstanceId(u64), "i-"
+);
+newtype_id!(
+    /// A reservation, numbered by the provider that accepted its request.
+    ReservationId(u64), "r-"
+);
+newtype_id!(
+    /// A request the broker sent: the idempotency key a provider deduplicates retries by.
+    RequestId(u64), "req-"
+);
+newtype_id!(
+    /// A shard: a slice of the environment (provider, region, instance type, option) that
+    /// queues are mapped to.
+    ShardId(u32), "shard-"
+);

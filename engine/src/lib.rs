@@ -20,7 +20,7 @@ pub mod job;
 pub mod money;
 pub mod time;
 
-pub use ids::{JobId, QueueId, UserId};
+pub use ids::{InstanceId, JobId, QueueId, RequestId, ReservationId, ShardId, UserId};
 pub use job::{GpuKind, Job, JobStatus, Resources};
 pub use money::Money;
 pub use time::{SimDuration, SimTime};
