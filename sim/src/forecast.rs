@@ -2,8 +2,10 @@
 //! scores and forecasts (`shardcast forecast`).
 //!
 //! The series is hourly, for one resource class (vCPU or GPU) and one measure (work submitted
-//! or mean busy units), summed over every queue unless one queue is named. Each model is
-//! backtested with [`engine::forecast::backtest()`] at the same origins, so their rows compare.
+//! or mean busy units), summed over every queue unless one queue is named, optionally without
+//! its first hours ([`ForecastOptions::since`]). Each model is backtested with
+//! [`engine::forecast::backtest()`] at the same origins (a horizon apart, or
+//! [`BacktestConfig::step`] apart), so their rows compare.
 //!
 //! Outputs (in `--out DIR`):
 //! - `metrics.csv` and `metrics.parquet`: one row per model and origin, columns `model`,
@@ -72,8 +74,11 @@ pub struct ForecastOptions {
     pub measure: Measure,
     /// Report names of the models to backtest.
     pub models: Vec<String>,
-    /// Origins, horizon and calibration windows, in hourly buckets.
+    /// Origins (and their spacing), horizon and calibration windows, in hourly buckets.
     pub backtest: BacktestConfig,
+    /// Hours to drop from the start of the series before backtesting (0: none), e.g.
+    /// `115 × 24` for the Alibaba GPU trace, nearly empty before day 115.
+    pub since: usize,
 }
 
 /// Why a forecast experiment failed.
@@ -184,6 +189,17 @@ pub fn run(trace: &Trace, options: &ForecastOptions) -> Result<ForecastReport, F
             options.resource,
             options.queue.as_ref().map_or(String::new(), |q| format!(" in queue {q:?}"))
         )));
+    }
+    if options.since > 0 {
+        if options.since >= values.len() {
+            return Err(ForecastRunError::Usage(format!(
+                "--since {} h: the series has only {} hourly buckets",
+                options.since,
+                values.len()
+            )));
+        }
+        values.drain(..options.since);
+        start = SimTime(start.0 + builder.bucket().0 * options.since as u64);
     }
     let mut models = Vec::with_capacity(options.models.len());
     for name in &options.models {
@@ -403,7 +419,8 @@ mod tests {
             resource: ResourceClass::Vcpu,
             measure: Measure::Busy,
             models: MODEL_NAMES.iter().map(|m| (*m).to_owned()).collect(),
-            backtest: BacktestConfig { horizon: 168, origins: 4, calibration: 2, season: 168 },
+            backtest: BacktestConfig { origins: 4, calibration: 2, ..BacktestConfig::default() },
+            since: 0,
         };
         let report = run(&trace, &options).unwrap();
         let n_models = MODEL_NAMES.len();

@@ -48,8 +48,9 @@ Examples:
     /// Backtest demand forecasters on a trace's hourly series and write their scores.
     #[command(after_help = "Builds the hourly series of one resource (vcpu or gpu) and measure \
 (submitted: resource-hours submitted per hour; busy: mean units in use), summed over all queues \
-unless --queue names one, and backtests each model at the last N weekly origins. Quantiles \
-come from each model's residuals at earlier windows (split conformal).
+unless --queue names one, and backtests each model at the last N origins (one horizon apart, \
+or --origin-step apart). Quantiles come from each model's residuals at daily origins over the \
+--calibration windows before each origin, per horizon step (split conformal).
 
 Writes DIR/metrics.{csv,parquet} (model, origin, mase, smape, pinball_50, pinball_70, \
 coverage_90) and DIR/forecasts.{csv,parquet}; default DIR: reports/forecast/TRACE-NAME/.
@@ -59,7 +60,8 @@ Models: seasonal_naive_24, seasonal_naive_168, mean_profile_4w, historic_mean, h
 Examples:
   shardcast forecast hpc2n.parquet --backtest 8
   shardcast forecast CTC-SP2-1996-3.1-cln.swf.gz --queue 1 --measure busy
-  shardcast forecast gpu.parquet --resource gpu --model mean_profile_4w --horizon 7d")]
+  shardcast forecast gpu.parquet --resource gpu --model mean_profile_4w --horizon 7d
+  shardcast forecast pods.csv --format alibaba-gpu-2023 --resource gpu --since 115d --origin-step 24h")]
     Forecast(ForecastArgs),
 }
 
@@ -85,6 +87,12 @@ struct ForecastArgs {
     /// Number of backtest origins (windows of one horizon, ending at the trace's end).
     #[arg(long, default_value_t = 8)]
     backtest: usize,
+    /// Spacing of the backtest origins: hours or with a unit (24h, 1d; default: the horizon).
+    #[arg(long)]
+    origin_step: Option<String>,
+    /// Drop the series' first hours (e.g. 115d for the Alibaba GPU trace) before backtesting.
+    #[arg(long)]
+    since: Option<String>,
     /// Earlier windows whose residuals calibrate each origin's quantiles.
     #[arg(long, default_value_t = 4)]
     calibration: usize,
@@ -289,9 +297,12 @@ fn forecast(args: ForecastArgs) -> Result<()> {
         backtest: BacktestConfig {
             horizon,
             origins: args.backtest,
+            step: args.origin_step.as_deref().map(parse_hours).transpose()?.unwrap_or(horizon),
             calibration: args.calibration,
+            calibration_step: engine::forecast::DAY_HOURS,
             season: engine::forecast::WEEK_HOURS,
         },
+        since: args.since.as_deref().map(parse_hours).transpose()?.unwrap_or(0),
     };
     let report = sim::forecast::run(&trace, &options)?;
     spinner.finish_and_clear();

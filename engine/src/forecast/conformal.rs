@@ -7,15 +7,22 @@
 //! is then `ŷ + r_(j)`, where `r_(1) ≤ … ≤ r_(n)` are step `k`'s sorted residuals and
 //!
 //! ```text
-//! j = ⌈(n + 1)·τ⌉, clamped to n
+//! j = ⌈(n + 1)·τ⌉, clamped to n        for τ ≥ 0.5 (upper quantiles and the median)
+//! j = ⌊(n + 1)·τ⌋, raised to 1         for τ < 0.5 (lower quantiles)
 //! ```
 //!
-//! the finite-sample conformal rank: if the new residual is exchangeable with the `n`
-//! calibration residuals, it falls at or below `r_(j)` with probability `j / (n + 1) ≥ τ`
-//! (before the clamp; once `(n + 1)·τ > n`, i.e. `τ > n / (n + 1)`, there are too few residuals
-//! for that guarantee and the largest residual is used). The product `(n + 1)·τ` is taken with
-//! a tolerance of 1e-9 so that a rank meant to be a whole number (10 × 0.9 = 9) is not pushed
-//! to the next one by rounding.
+//! the finite-sample conformal ranks. If the new residual `R` is exchangeable with the `n`
+//! calibration residuals (and ties have probability 0), `P(R ≤ r_(j)) = j / (n + 1)`. An upper
+//! quantile must not be too low: `P(R > r_(j)) ≤ 1 − τ` needs `j ≥ (n + 1)·τ`, hence the
+//! ceiling (before the clamp; once `(n + 1)·τ > n` there are too few residuals for that
+//! guarantee and the largest residual is used). A lower quantile must not be too high:
+//! `P(R < r_(j)) ≤ τ` needs `j ≤ (n + 1)·τ`, hence the floor (when `(n + 1)·τ < 1` the
+//! smallest residual is used, again without the guarantee). With the ceiling on both sides,
+//! as before, the lower bound sat one rank too high and a central interval under-covered at
+//! small `n`: with `n = 19`, the 90% interval's ranks were 1 and 19 under both rules, but with
+//! `n = 39` the lower rank is ⌊2⌋ = 2 either way, and with `n = 29` it is ⌊1.5⌋ = 1 rather than
+//! ⌈1.5⌉ = 2. The products `(n + 1)·τ` are taken with a tolerance of 1e-9 so that a rank
+//! meant to be a whole number (10 × 0.9 = 9) is not pushed to the next one by rounding.
 //!
 //! **Pooling**: a step with fewer than `min_samples` residuals (the last steps of a backtest,
 //! or a short one) borrows those of its neighbours, `k − 1`, `k + 1`, `k − 2`, `k + 2`, … in
@@ -140,6 +147,39 @@ impl ConformalQuantiles {
         Ok((lower, upper))
     }
 
+    /// Quantile paths over a whole forecast, for scenario-based planning: for each level `τ`
+    /// of `taus`, the path `[quantile(k, points[k], τ) for k in 0..points.len()]`. The result
+    /// is in the form [`crps_approx`](super::metrics::crps_approx) takes. With the evenly
+    /// spaced levels `τ_i = (i + 0.5) / S`, `i < S`, the `S` paths are equally likely
+    /// scenarios of the window (each a per-step quantile, so comonotone across steps: a
+    /// stochastic planner gets the marginal spread at every hour, not the correlation between
+    /// hours). Deterministic; no random numbers needed.
+    ///
+    /// Errors if `points` is longer than the calibrated horizon or holds a non-finite value, or
+    /// a level is not strictly between 0 and 1.
+    pub fn quantile_paths(
+        &self,
+        points: &[f64],
+        taus: &[f64],
+    ) -> Result<Vec<(f64, Vec<f64>)>, ForecastError> {
+        taus.iter()
+            .map(|&tau| {
+                let path = points
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &point)| self.quantile(k, point, tau))
+                    .collect::<Result<Vec<f64>, ForecastError>>()?;
+                Ok((tau, path))
+            })
+            .collect()
+    }
+
+    /// `count` evenly spaced levels `(i + 0.5) / count`, `i < count`: the scenario levels of
+    /// [`quantile_paths`](ConformalQuantiles::quantile_paths). Empty for `count` 0.
+    pub fn scenario_levels(count: usize) -> Vec<f64> {
+        (0..count).map(|i| (i as f64 + 0.5) / count as f64).collect()
+    }
+
     /// The residual `r_(j)` at the conformal rank, for `tau` already checked.
     fn residual_quantile(&self, step: usize, point: f64, tau: f64) -> Result<f64, ForecastError> {
         let Some(sorted) = self.sorted.get(step) else {
@@ -153,8 +193,10 @@ impl ConformalQuantiles {
             return Err(ForecastError::NonFinite { what: "point", index: step, value: point });
         }
         let n = sorted.len();
-        // 1-based rank; ≥ 1 since τ > 0, and clamped to n.
-        let rank = ((n as f64 + 1.0) * tau - 1e-9).ceil().max(1.0);
+        // 1-based rank, between 1 and n: the ceiling for τ ≥ 0.5, the floor below.
+        let product = (n as f64 + 1.0) * tau;
+        let rank = if tau >= 0.5 { (product - 1e-9).ceil() } else { (product + 1e-9).floor() };
+        let rank = rank.max(1.0);
         let rank = if rank >= n as f64 { n } else { rank as usize };
         Ok(sorted[rank - 1])
     }
@@ -228,6 +270,8 @@ mod tests {
         // τ = 0.5: rank ⌈10 × 0.5⌉ = 5 → residual 5. τ = 0.9: ⌈9⌉ = 9 → 9.
         // τ = 0.95: ⌈9.5⌉ = 10 > 9 → clamped to the largest, 9. τ = 0.05: ⌈0.5⌉ = 1 → 1.
         // τ = 0.7: ⌈7⌉ = 7 (not 8: the rounding tolerance) → 7.
+        // Lower quantiles take the floor: τ = 0.25: ⌊2.5⌋ = 2 → 2 (the ceiling would give 3);
+        // τ = 0.3: ⌊3⌋ = 3 (not 2: the tolerance) → 3.
         let residuals = vec![vec![5.0, 1.0, 9.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0]];
         let q = ConformalQuantiles::calibrate_with_min_samples(&residuals, 1).unwrap();
         assert_eq!(q.quantile(0, 100.0, 0.5).unwrap(), 105.0);
@@ -235,16 +279,39 @@ mod tests {
         assert_eq!(q.quantile(0, 100.0, 0.95).unwrap(), 109.0);
         assert_eq!(q.quantile(0, 100.0, 0.05).unwrap(), 101.0);
         assert_eq!(q.quantile(0, 100.0, 0.7).unwrap(), 107.0);
-        // 80% interval: τ = 0.1 → ⌈1⌉ = 1 → 1; τ = 0.9 → 9.
+        assert_eq!(q.quantile(0, 100.0, 0.25).unwrap(), 102.0);
+        assert_eq!(q.quantile(0, 100.0, 0.3).unwrap(), 103.0);
+        // 80% interval: τ = 0.1 → ⌊1⌋ = 1 → 1; τ = 0.9 → 9.
         assert_eq!(q.interval(0, 100.0, 0.8).unwrap(), (101.0, 109.0));
         // The default min_samples pools nothing here: there is no other step.
         assert_eq!(ConformalQuantiles::calibrate(&residuals).unwrap(), q);
     }
 
     #[test]
+    fn quantile_paths_by_hand() {
+        // Step 0 residuals [−1, 0, 1] (n = 3), step 1 [−4, 0, 4]. Levels for 2 scenarios:
+        // 0.25 and 0.75. τ = 0.25: ⌊4 × 0.25⌋ = 1 → r_(1): −1 and −4. τ = 0.75: ⌈3⌉ = 3 →
+        // r_(3): 1 and 4. Points [10, 10] → paths [9, 6] and [11, 14].
+        let q = ConformalQuantiles::calibrate_with_min_samples(
+            &[vec![0.0, -1.0, 1.0], vec![4.0, -4.0, 0.0]],
+            1,
+        )
+        .unwrap();
+        let levels = ConformalQuantiles::scenario_levels(2);
+        assert_eq!(levels, [0.25, 0.75]);
+        assert_eq!(
+            q.quantile_paths(&[10.0, 10.0], &levels).unwrap(),
+            [(0.25, vec![9.0, 6.0]), (0.75, vec![11.0, 14.0])]
+        );
+        assert!(q.quantile_paths(&[10.0, 10.0, 10.0], &levels).is_err());
+        assert!(q.quantile_paths(&[10.0], &[1.0]).is_err());
+    }
+
+    #[test]
     fn quantiles_are_clamped_at_zero() {
         // Residuals −5..=−1 (n = 5), point 3. τ = 0.5: ⌈3⌉ = 3 → −3 → 0.
-        // τ = 0.9: ⌈5.4⌉ = 6 → clamped to 5 → −1 → 2.
+        // τ = 0.9: ⌈5.4⌉ = 6 → clamped to 5 → −1 → 2. τ = 0.05: ⌊0.3⌋ = 0 → raised to 1 →
+        // −5 → 0.
         let q = ConformalQuantiles::calibrate_with_min_samples(
             &[vec![-1.0, -2.0, -3.0, -4.0, -5.0]],
             1,
@@ -300,10 +367,10 @@ mod tests {
 
     #[test]
     fn ninety_percent_interval_covers_about_ninety_percent() {
-        // Expected coverage: ranks ⌈201 × 0.05⌉ = 11 and ⌈201 × 0.95⌉ = 191 of 200, so
-        // (191 − 11) / 201 = 0.896. Given one calibration set, coverage varies with a standard
+        // Expected coverage: ranks ⌊201 × 0.05⌋ = 10 and ⌈201 × 0.95⌉ = 191 of 200, so
+        // (191 − 10) / 201 = 0.9005 (the old ceiling lower rank, 11, gave 0.896). Given one calibration set, coverage varies with a standard
         // deviation of about √(0.9 × 0.1 / 200) ≈ 0.021, so about one seed in twenty falls
-        // outside 85–95% (seed 13 gives 0.821, seed 2026 gives 0.9545): one seed is checked
+        // outside 85–95% (seed 13 gives 0.8475, seed 2026 gives 0.956): one seed is checked
         // against 85–95%, and the mean over 20 seeds against a tight band.
         let share = coverage_of_seed(0);
         assert!((0.85..=0.95).contains(&share), "{share}");
