@@ -10,17 +10,22 @@
 //! - [`money`]: [`Money`], integer micro-dollars;
 //! - [`ids`]: newtype ids ([`JobId`], [`QueueId`], [`UserId`]);
 //! - [`job`]: the [`Job`] a trace replays and the [`Resources`] it asks for;
+//! - [`broker`]: carries reservation and launch intents out through the provider port;
 //! - [`cloud`]: the price catalog (providers, regions, instance types, offers, products);
-//! - [`forecast`]: demand series from jobs, baseline forecasters and accuracy metrics.
+//! - [`forecast`]: demand series from jobs, baseline forecasters and accuracy metrics;
+//! - [`shard`]: a shard's local scheduler (FIFO, EASY backfill, multi-node jobs) over [`Capacity`].
 
+pub mod broker;
 pub mod cloud;
 pub mod forecast;
 pub mod ids;
 pub mod job;
 pub mod money;
+pub mod shard;
 pub mod time;
 
 pub use ids::{InstanceId, JobId, QueueId, RequestId, ReservationId, ShardId, UserId};
 pub use job::{GpuKind, Job, JobStatus, Resources};
 pub use money::Money;
+pub use shard::Capacity;
 pub use time::{SimDuration, SimTime};
