@@ -23,8 +23,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use engine::forecast::holt_winters::HoltWinters;
 use engine::forecast::{
-    BacktestConfig, DecayingPercentile, Forecaster, HistoricMean, MeanProfile, Measure,
-    OriginResult, ResourceClass, SeasonalNaive, SeriesBuilder, WEEK_HOURS, backtest,
+    BacktestConfig, DecayingPercentile, Ensemble, Forecaster, HistoricMean, MeanProfile, Measure,
+    OriginResult, Regression, ResourceClass, SeasonalNaive, SeriesBuilder, WEEK_HOURS, backtest,
 };
 use engine::{SimDuration, SimTime};
 use parquet::arrow::ArrowWriter;
@@ -41,6 +41,20 @@ pub const MODEL_NAMES: &[&str] = &[
     "holt_winters_damped_168",
     "decaying_p50",
     "decaying_p50_24",
+    "regression",
+    "ensemble",
+];
+
+/// The members of `ensemble`, by report name: every model but the daily naive and
+/// Holt-Winters, whose optimiser would make the ensemble's inner backtests (and their
+/// conformal calibration) far slower than all the rest together.
+pub const ENSEMBLE_MEMBERS: &[&str] = &[
+    "seasonal_naive_168",
+    "mean_profile_4w",
+    "historic_mean",
+    "decaying_p50",
+    "decaying_p50_24",
+    "regression",
 ];
 
 /// The model called `name` (see [`MODEL_NAMES`]).
@@ -54,6 +68,10 @@ pub fn model(name: &str) -> Result<Box<dyn Forecaster>, ForecastRunError> {
         "holt_winters_damped_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: true }),
         "decaying_p50" => Box::new(DecayingPercentile::median_weekly_half_life()),
         "decaying_p50_24" => Box::new(DecayingPercentile::median_weekly_half_life_by_hour()),
+        "regression" => Box::new(Regression::default()),
+        "ensemble" => Box::new(Ensemble::new(
+            ENSEMBLE_MEMBERS.iter().map(|m| model(m)).collect::<Result<Vec<_>, _>>()?,
+        )),
         _ => {
             return Err(ForecastRunError::Usage(format!(
                 "unknown model {name:?}; the models are {}",

@@ -87,6 +87,14 @@ pub enum ForecastError {
         /// The limit ([`MAX_BUCKETS`](crate::forecast::MAX_BUCKETS)).
         limit: u64,
     },
+    /// A model's numerical fit failed (e.g. a least-squares solve on a singular system).
+    #[error("{model}: fit failed: {message}")]
+    FitFailed {
+        /// The model's name.
+        model: String,
+        /// The solver's message.
+        message: String,
+    },
     /// Accumulated demand in one bucket overflowed its integer accumulator.
     #[error("demand in bucket {bucket} overflows a 128-bit accumulator")]
     Overflow {

@@ -8,6 +8,10 @@
 //!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks) and [`HistoricMean`].
 //! - [`decaying`]: [`DecayingPercentile`], the Autopilot-style exponentially decaying
 //!   histogram percentile (flat or per hour of day).
+//! - [`regression`]: [`Regression`], OLS (linfa-linear) on Fourier terms, seasonal lags,
+//!   trend and rolling means.
+//! - [`ensemble`]: [`Ensemble`], members weighted by inverse MAE (or the best picked) on an
+//!   inner backtest of the history.
 //! - [`metrics`]: [`mae`], [`mase`], [`smape`], [`pinball`], [`coverage`] and [`crps_approx`],
 //!   with the definitions of `shared/reference/cloud-products.md` §2.2.
 //! - [`backtest`](mod@backtest): rolling-origin backtests with conformal quantiles from past residuals.
@@ -20,15 +24,19 @@
 pub mod backtest;
 pub mod conformal;
 pub mod decaying;
+pub mod ensemble;
 pub mod error;
 pub mod holt_winters;
 pub mod metrics;
 pub mod model;
+pub mod regression;
 pub mod series;
 
 pub use backtest::{BacktestConfig, OriginResult, backtest};
 pub use decaying::DecayingPercentile;
+pub use ensemble::{Combine, Ensemble};
 pub use error::ForecastError;
 pub use metrics::{coverage, crps_approx, mae, mase, pinball, smape};
 pub use model::{DAY_HOURS, Forecaster, HistoricMean, MeanProfile, SeasonalNaive, WEEK_HOURS};
+pub use regression::Regression;
 pub use series::{DemandSeries, MAX_BUCKETS, Measure, ResourceClass, SeriesBuilder, SeriesKey};
