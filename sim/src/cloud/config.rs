@@ -1,0 +1,238 @@
+//! [`SimCloudConfig`]: the simulated clouds' knobs that a catalog does not carry (supply,
+//! quotas, fault rates, the spot price process), with defaults and validation.
+//!
+//! Every field has a default, so an empty table is a valid configuration; unknown keys are
+//! rejected. Names (regions, instance types) are the catalog's names; one configuration may
+//! serve all three providers, because names rarely collide across clouds (where they do, the
+//! override applies to every cloud that uses the name).
+//!
+//! Defaults and where they come from:
+//!
+//! | field | default | source |
+//! |---|---|---|
+//! | `supply.default_instances` | 64 per (region, type) | assumption: enough for a small lab run, small enough that a burst can exhaust it |
+//! | `supply.jitter` | 0 | off: capacities are exactly as configured |
+//! | `region_vcpu_quota` | none (unlimited) | — |
+//! | `failure_rate_per_hour` | 1.6 × 10⁻⁴ | `cloud-products.md` §4.3: Llama 3's 3.8 × 10⁻³ failures per node-day, ÷ 24 h (node MTBF ≈ 260 days) |
+//! | `delayed_probability` | 0 | no public rate; off unless a scenario sets it |
+//! | `delay_s` | 86,400 | assumption: a delayed future reservation arrives a day late |
+//! | `block_notice_s` | 600 | AWS sends its capacity-block expiry warning 40 min before the end, 10 min before termination starts at T−30 min |
+//! | `spot.reversion` | 0.9 per step | assumption: shocks halve in about 6.6 steps |
+//! | `spot.floor_of_on_demand` | 0.1 | AWS's "up to 90 % off" |
+//! | `spot.cap_of_on_demand` | 1.0 | spot is never dearer than on-demand (AWS caps the spot price there) |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How many instances of each (region, type) a simulated cloud has.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupplyConfig {
+    /// Instances per (region, type) when no override names it. Default 64.
+    pub default_instances: u32,
+    /// Overrides by region name (every type in that region).
+    pub by_region: BTreeMap<String, u32>,
+    /// Overrides by instance type name (that type in every region).
+    pub by_type: BTreeMap<String, u32>,
+    /// Overrides for one pool, keyed `"region/type"`, e.g. `"us-east-1/p5.48xlarge"`. Wins
+    /// over `by_type`, which wins over `by_region`.
+    pub by_pool: BTreeMap<String, u32>,
+    /// Relative spread of each pool's capacity: drawn once per pool, uniformly from
+    /// `[(1 − jitter)·n, (1 + jitter)·n]` and rounded, from the stream `supply:<cloud>`, in
+    /// offer order. 0 (the default) keeps capacities exact. From 0 to 1.
+    pub jitter: f64,
+}
+
+impl Default for SupplyConfig {
+    fn default() -> SupplyConfig {
+        SupplyConfig {
+            default_instances: 64,
+            by_region: BTreeMap::new(),
+            by_type: BTreeMap::new(),
+            by_pool: BTreeMap::new(),
+            jitter: 0.0,
+        }
+    }
+}
+
+impl SupplyConfig {
+    /// The configured capacity of `instance_type` in `region`, before jitter.
+    pub fn instances(&self, region: &str, instance_type: &str) -> u32 {
+        if let Some(n) = self.by_pool.get(&format!("{region}/{instance_type}")) {
+            return *n;
+        }
+        if let Some(n) = self.by_type.get(instance_type) {
+            return *n;
+        }
+        self.by_region.get(region).copied().unwrap_or(self.default_instances)
+    }
+}
+
+/// The spot price process (see `sim::cloud::spot`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpotConfig {
+    /// AR(1) coefficient φ of the log-price deviation per reprice step, from 0 up to (not
+    /// including) 1. Default 0.9.
+    pub reversion: f64,
+    /// Lowest spot price as a share of the on-demand price. Default 0.1.
+    pub floor_of_on_demand: f64,
+    /// Highest spot price as a share of the on-demand price. Default 1.0.
+    pub cap_of_on_demand: f64,
+}
+
+impl Default for SpotConfig {
+    fn default() -> SpotConfig {
+        SpotConfig { reversion: 0.9, floor_of_on_demand: 0.1, cap_of_on_demand: 1.0 }
+    }
+}
+
+/// The simulated clouds' configuration (see the module docs for the defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimCloudConfig {
+    /// Capacity per (region, type).
+    pub supply: SupplyConfig,
+    /// vCPU quota per region name: running instances' vCPUs may not exceed it. Regions not
+    /// named have no quota.
+    pub region_vcpu_quota: BTreeMap<String, u64>,
+    /// Probability per hour that a running instance fails (`Terminated{Failure}`), drawn as an
+    /// exponential time to failure per instance from the stream `failure:<cloud>`.
+    pub failure_rate_per_hour: f64,
+    /// Probability that a future reservation is not delivered at its start and goes
+    /// `delayed` (its minimum commitment is then waived), from the stream `supply:<cloud>`.
+    pub delayed_probability: f64,
+    /// How long a delayed reservation waits before it becomes active, seconds.
+    pub delay_s: u64,
+    /// Seconds between a capacity block's expiry notice and the termination of its
+    /// instances.
+    pub block_notice_s: u64,
+    /// The spot price process.
+    pub spot: SpotConfig,
+}
+
+impl Default for SimCloudConfig {
+    fn default() -> SimCloudConfig {
+        SimCloudConfig {
+            supply: SupplyConfig::default(),
+            region_vcpu_quota: BTreeMap::new(),
+            failure_rate_per_hour: 1.6e-4,
+            delayed_probability: 0.0,
+            delay_s: 86_400,
+            block_notice_s: 600,
+            spot: SpotConfig::default(),
+        }
+    }
+}
+
+/// A configuration value out of range.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("cloud config field {field}: expected {expected}, found {found}")]
+pub struct ConfigError {
+    /// The field, e.g. `spot.reversion`.
+    pub field: &'static str,
+    /// What it must be.
+    pub expected: &'static str,
+    /// What it was.
+    pub found: String,
+}
+
+fn check(
+    ok: bool,
+    field: &'static str,
+    expected: &'static str,
+    found: f64,
+) -> Result<(), ConfigError> {
+    if ok { Ok(()) } else { Err(ConfigError { field, expected, found: found.to_string() }) }
+}
+
+impl SimCloudConfig {
+    /// Checks every value's range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let prob = |p: f64| (0.0..=1.0).contains(&p);
+        check(
+            prob(self.supply.jitter),
+            "supply.jitter",
+            "a number from 0 to 1",
+            self.supply.jitter,
+        )?;
+        check(
+            self.failure_rate_per_hour.is_finite() && self.failure_rate_per_hour >= 0.0,
+            "failure_rate_per_hour",
+            "a finite rate of at least 0",
+            self.failure_rate_per_hour,
+        )?;
+        check(
+            prob(self.delayed_probability),
+            "delayed_probability",
+            "a number from 0 to 1",
+            self.delayed_probability,
+        )?;
+        check(
+            (0.0..1.0).contains(&self.spot.reversion),
+            "spot.reversion",
+            "a number from 0 up to (not including) 1",
+            self.spot.reversion,
+        )?;
+        check(
+            self.spot.floor_of_on_demand.is_finite() && self.spot.floor_of_on_demand >= 0.0,
+            "spot.floor_of_on_demand",
+            "a finite share of at least 0",
+            self.spot.floor_of_on_demand,
+        )?;
+        check(
+            self.spot.cap_of_on_demand.is_finite()
+                && self.spot.cap_of_on_demand >= self.spot.floor_of_on_demand,
+            "spot.cap_of_on_demand",
+            "a finite share of at least spot.floor_of_on_demand",
+            self.spot.cap_of_on_demand,
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_an_empty_table_and_unknown_keys_are_refused() {
+        let config: SimCloudConfig = toml::from_str("").expect("empty is valid");
+        assert_eq!(config, SimCloudConfig::default());
+        config.validate().expect("defaults are valid");
+        // 3.8e-3 failures per node-day / 24 h = 1.58e-4 per hour, rounded to 1.6e-4.
+        assert!((config.failure_rate_per_hour - 3.8e-3 / 24.0).abs() < 0.03e-4);
+        assert!(toml::from_str::<SimCloudConfig>("supply = { defualt_instances = 3 }").is_err());
+        assert!(toml::from_str::<SimCloudConfig>("failure_rate = 0.1").is_err());
+    }
+
+    #[test]
+    fn overrides_pick_the_most_specific() {
+        let config: SimCloudConfig = toml::from_str(
+            r#"
+            [supply]
+            default_instances = 10
+            by_region = { "us-east-1" = 20 }
+            by_type = { "p5.48xlarge" = 2 }
+            by_pool = { "us-east-1/p5.48xlarge" = 1 }
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(config.supply.instances("us-east-1", "p5.48xlarge"), 1);
+        assert_eq!(config.supply.instances("us-west-2", "p5.48xlarge"), 2);
+        assert_eq!(config.supply.instances("us-east-1", "c5.xlarge"), 20);
+        assert_eq!(config.supply.instances("us-west-2", "c5.xlarge"), 10);
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_field() {
+        let config = SimCloudConfig {
+            spot: SpotConfig { reversion: 1.0, ..SpotConfig::default() },
+            ..SimCloudConfig::default()
+        };
+        assert_eq!(config.validate().unwrap_err().field, "spot.reversion");
+        let config = SimCloudConfig { delayed_probability: 1.5, ..SimCloudConfig::default() };
+        assert_eq!(config.validate().unwrap_err().field, "delayed_probability");
+    }
+}
