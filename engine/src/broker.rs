@@ -25,8 +25,8 @@
 use std::collections::BTreeMap;
 
 use crate::cloud::{
-    Catalog, CloudAction, LaunchOption, LaunchRequest, Observation, Observed, OfferIx,
-    ProductKind, Refusal, ReservationPrice, ReservationState, ReserveRequest,
+    Catalog, CloudAction, LaunchOption, LaunchRequest, Observation, Observed, OfferIx, ProductKind,
+    Refusal, ReservationPrice, ReservationState, ReserveRequest,
 };
 use crate::ids::{InstanceId, RequestId, ReservationId};
 use crate::money::Money;
@@ -239,16 +239,31 @@ impl Broker {
     }
 
     /// Starts a reservation intent: returns the first action, or a failure event.
-    pub fn reserve(&mut self, now: SimTime, intent: ReserveIntent) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
+    pub fn reserve(
+        &mut self,
+        now: SimTime,
+        intent: ReserveIntent,
+    ) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
         let _ = now;
         if intent.candidates.is_empty() || intent.count == 0 {
             let missing = intent.count;
-            return (vec![], vec![BrokerEvent::Failed { tag: intent.tag, failure: IntentFailure::Empty, missing }]);
+            return (
+                vec![],
+                vec![BrokerEvent::Failed {
+                    tag: intent.tag,
+                    failure: IntentFailure::Empty,
+                    missing,
+                }],
+            );
         }
         self.advance_reserve(intent, 0)
     }
 
-    fn advance_reserve(&mut self, intent: ReserveIntent, from: usize) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
+    fn advance_reserve(
+        &mut self,
+        intent: ReserveIntent,
+        from: usize,
+    ) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
         let mut over_budget = false;
         for i in from..intent.candidates.len() {
             let c = intent.candidates[i];
@@ -282,11 +297,22 @@ impl Broker {
 
     /// Starts a launch intent: returns the first action, or a failure event. Only as many
     /// instances as the budget allows a lease for are requested; the rest fail `OverBudget`.
-    pub fn launch(&mut self, now: SimTime, intent: LaunchIntent) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
+    pub fn launch(
+        &mut self,
+        now: SimTime,
+        intent: LaunchIntent,
+    ) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
         let _ = now;
         if intent.candidates.is_empty() || intent.count == 0 {
             let missing = intent.count;
-            return (vec![], vec![BrokerEvent::Failed { tag: intent.tag, failure: IntentFailure::Empty, missing }]);
+            return (
+                vec![],
+                vec![BrokerEvent::Failed {
+                    tag: intent.tag,
+                    failure: IntentFailure::Empty,
+                    missing,
+                }],
+            );
         }
         self.advance_launch(intent, 0, 0)
     }
@@ -332,7 +358,9 @@ impl Broker {
         }
         let over = intent.candidates[from.min(intent.candidates.len().saturating_sub(1))..]
             .iter()
-            .any(|(o, opt)| !matches!(opt, LaunchOption::Reserved(_)) && !self.fits_budget(self.lease_cost(*o)));
+            .any(|(o, opt)| {
+                !matches!(opt, LaunchOption::Reserved(_)) && !self.fits_budget(self.lease_cost(*o))
+            });
         let failure = if over {
             self.stats.over_budget += 1;
             IntentFailure::OverBudget
@@ -379,7 +407,8 @@ impl Broker {
                 }) {
                     return self.refused(*request, refusal);
                 }
-                let accepted = matches!(state, ReservationState::Scheduled | ReservationState::Active);
+                let accepted =
+                    matches!(state, ReservationState::Scheduled | ReservationState::Active);
                 if accepted && matches!(self.pending.get(request), Some(Pending::Reserve { .. })) {
                     let Some(Pending::Reserve { intent, next, .. }) = self.pending.remove(request)
                     else {
@@ -411,7 +440,8 @@ impl Broker {
                 }
             }
             Observation::Launched { request, instance, offer, option, ready_at } => {
-                let Some(Pending::Launch { intent, launched, .. }) = self.pending.get_mut(request) else {
+                let Some(Pending::Launch { intent, launched, .. }) = self.pending.get_mut(request)
+                else {
                     return (vec![], vec![]);
                 };
                 *launched += 1;
@@ -439,7 +469,11 @@ impl Broker {
         }
     }
 
-    fn refused(&mut self, request: RequestId, refusal: Refusal) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
+    fn refused(
+        &mut self,
+        request: RequestId,
+        refusal: Refusal,
+    ) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
         *self.stats.refusals.entry(refusal).or_default() += 1;
         let Some(pending) = self.pending.remove(&request) else { return (vec![], vec![]) };
         match pending {
@@ -450,7 +484,14 @@ impl Broker {
                     self.advance_reserve(intent, next)
                 } else {
                     let (tag, missing) = (intent.tag, intent.count);
-                    (vec![], vec![BrokerEvent::Failed { tag, failure: IntentFailure::Refused(refusal), missing }])
+                    (
+                        vec![],
+                        vec![BrokerEvent::Failed {
+                            tag,
+                            failure: IntentFailure::Refused(refusal),
+                            missing,
+                        }],
+                    )
                 }
             }
             Pending::Launch { intent, next, launched, cost } => {
@@ -461,7 +502,14 @@ impl Broker {
                     self.advance_launch(intent, next, launched)
                 } else {
                     let (tag, missing) = (intent.tag, intent.count - launched);
-                    (vec![], vec![BrokerEvent::Failed { tag, failure: IntentFailure::Refused(refusal), missing }])
+                    (
+                        vec![],
+                        vec![BrokerEvent::Failed {
+                            tag,
+                            failure: IntentFailure::Refused(refusal),
+                            missing,
+                        }],
+                    )
                 }
             }
         }

@@ -12,15 +12,19 @@
 //! - [`job`]: the [`Job`] a trace replays and the [`Resources`] it asks for;
 //! - [`broker`]: carries reservation and launch intents out through the provider port;
 //! - [`cloud`]: the price catalog (providers, regions, instance types, offers, products);
+//! - [`controller`]: the sans-IO controller: windows, shards, routing, scaling, requeues;
+//! - [`policy`]: what to reserve and scale (the baselines: on-demand, static reservation);
 //! - [`forecast`]: demand series from jobs, baseline forecasters and accuracy metrics;
 //! - [`shard`]: a shard's local scheduler (FIFO, EASY backfill, multi-node jobs) over [`Capacity`].
 
 pub mod broker;
 pub mod cloud;
+pub mod controller;
 pub mod forecast;
 pub mod ids;
 pub mod job;
 pub mod money;
+pub mod policy;
 pub mod shard;
 pub mod time;
 

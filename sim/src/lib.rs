@@ -1,5 +1,8 @@
 //! The shardcast lab: everything around the engine that a simulation needs.
 //!
+//! - [`catalog`]: price catalogs as files (load, save, merge, show) and the price-file importers;
+//! - [`cloud`]: the simulated clouds (supply, spot, reservations, discounts, faults, ledger)
+//!   behind the engine's `Provider` port;
 //! - [`forecast`]: forecast experiments (demand series, backtests, scores) on a trace;
 //! - [`kernel`]: the discrete-event core (event queue, named RNG streams, event log);
 //! - [`trace`]: job traces (canonical schema, Parquet, importers, generators);
@@ -12,6 +15,8 @@
 //!
 //! The `shardcast` binary (`src/main.rs`) is a thin clap layer over these.
 
+pub mod catalog;
+pub mod cloud;
 pub mod forecast;
 pub mod kernel;
 pub mod platform;

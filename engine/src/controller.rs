@@ -1,0 +1,801 @@
+//! The controller: the one piece of decision code a simulation and a live deployment share.
+//!
+//! It is sans-IO (DESIGN §2): the outside world calls [`Controller::submit`] when a job
+//! arrives, [`Controller::observe`] with what a provider reports, [`Controller::finished`] when
+//! a job's process ends, and [`Controller::decide`] to get the [`Action`]s to carry out now;
+//! [`Controller::next_wakeup`] says when it next wants to decide even if nothing happens.
+//!
+//! # Windows
+//!
+//! Time is cut into reservation windows `[first + k·window, first + (k+1)·window)`. `lead`
+//! before window `k` opens, the [`Policy`] plans it: its shards (one per offer), what to
+//! reserve for each (the [`Broker`] buys it, starting at the opening, for the window's length)
+//! and the routes from job class (and queue) to shard. The patent's semantics follow:
+//!
+//! - queues are mapped to shards before the window opens (the plan's routes, fixed at plan
+//!   time, take effect at the opening; jobs queued in a shard the new plan no longer routes to
+//!   move to their new shard then);
+//! - reserved instances join at the opening: when a reservation turns active, the controller
+//!   launches its instances into it, and they join their shard once booted;
+//! - jobs already queued start then, as soon as the shard's local scheduler places them;
+//! - instances leave at the close: when a reservation expires its instances are terminated
+//!   (a capacity block's provider terminates them 30 minutes before); jobs running on them are
+//!   requeued, up to `max_attempts` attempts, after which they fail (`interrupted`).
+//!
+//! Between openings the policy scales on-demand or spot capacity every `tick`. Every elastic
+//! instance holds a one-hour budget lease from the broker; a lease the budget cannot renew
+//! ends the instance, so spending never exceeds the budget.
+//!
+//! A job whose class no offer can serve is rejected (`no_offer`). A job of a class the current
+//! plan has no route for triggers a re-plan of the current window without reservations.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::broker::{Broker, BrokerEvent, LaunchIntent, ReserveIntent};
+use crate::cloud::{
+    Catalog, CloudAction, LaunchOption, Observation, Observed, OfferIx, ReservationState,
+    TerminationReason,
+};
+use crate::ids::{InstanceId, JobId, QueueId, RequestId, ReservationId};
+use crate::job::{GpuKind, Job};
+use crate::money::Money;
+use crate::policy::{
+    InstanceView, JobClass, Plan, PlanContext, Policy, ScaleContext, ShardView, Window,
+    offer_capacity,
+};
+use crate::shard::{Capacity, LocalScheduler, QueuedJob};
+use crate::time::{SimDuration, SimTime};
+
+/// The controller's knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControllerConfig {
+    /// When the first window opens.
+    pub first_window: SimTime,
+    /// Window length.
+    pub window: SimDuration,
+    /// How long before an opening the window is planned (and its reservations requested).
+    pub lead: SimDuration,
+    /// How often the policy scales elastic capacity.
+    pub tick: SimDuration,
+    /// The shards' local scheduling discipline.
+    pub scheduler: crate::shard::Policy,
+    /// Attempts a job gets before an interruption fails it.
+    pub max_attempts: u32,
+    /// Spending cap, if any.
+    pub budget: Option<Money>,
+    /// Windows planned after the last job arrived while work remains; what is still waiting
+    /// after them fails as `never_ran`.
+    pub drain_windows: u32,
+}
+
+/// Why a job left without completing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// No offer of the enabled providers can ever run it.
+    NoOffer,
+    /// Interrupted `max_attempts` times (spot, window close, instance failure).
+    Interrupted,
+    /// Still waiting when the simulation ended.
+    NeverRan,
+}
+
+impl FailReason {
+    /// The snake-case name used in reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailReason::NoOffer => "no_offer",
+            FailReason::Interrupted => "interrupted",
+            FailReason::NeverRan => "never_ran",
+        }
+    }
+}
+
+/// A decision for the outside world to carry out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Send this to the provider of its offer or instance.
+    Cloud(CloudAction),
+    /// Run `job` now on `instances`; report its end with [`Controller::finished`] and this
+    /// `attempt`.
+    Start {
+        /// The job.
+        job: JobId,
+        /// Its attempt number, from 1.
+        attempt: u32,
+        /// Where, with what each instance gives it.
+        instances: Vec<(InstanceId, Capacity)>,
+    },
+    /// A running attempt was stopped (its instance left); the job is queued again.
+    Interrupt {
+        /// The job.
+        job: JobId,
+        /// The attempt stopped.
+        attempt: u32,
+    },
+    /// The job will never run: it leaves the system.
+    Reject {
+        /// The job.
+        job: JobId,
+        /// Why.
+        reason: FailReason,
+    },
+    /// The job stopped for good.
+    Fail {
+        /// The job.
+        job: JobId,
+        /// Why.
+        reason: FailReason,
+    },
+}
+
+#[derive(Clone, Debug)]
+enum JobPhase {
+    /// Not yet routed to a shard (before the first opening, or waiting for a re-plan).
+    Unrouted,
+    Queued {
+        shard: OfferIx,
+    },
+    Running {
+        shard: OfferIx,
+    },
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct JobState {
+    job: Job,
+    class: JobClass,
+    attempts: u32,
+    phase: JobPhase,
+}
+
+/// One instance the controller holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceInfo {
+    /// What it is.
+    pub offer: OfferIx,
+    /// How it is paid.
+    pub option: LaunchOption,
+    /// The shard (by its offer) it serves.
+    pub shard: OfferIx,
+    /// Booted and in its shard's scheduler.
+    pub ready: bool,
+    /// Idle since (when ready and running nothing).
+    pub idle_since: Option<SimTime>,
+}
+
+#[derive(Debug)]
+struct ShardState {
+    scheduler: LocalScheduler,
+    instance: Capacity,
+    launching: u32,
+}
+
+#[derive(Clone, Debug)]
+struct ReservationInfo {
+    shard: OfferIx,
+    offer: OfferIx,
+    count: u32,
+    state: ReservationState,
+}
+
+/// Counts a report needs from the controller.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ControllerStats {
+    /// Windows planned.
+    pub windows_planned: u64,
+    /// Re-plans for unseen job classes.
+    pub replans: u64,
+    /// Reservations accepted, by product.
+    pub reservations: BTreeMap<String, u64>,
+    /// Reserved instances requested in accepted reservations.
+    pub reserved_instances: u64,
+    /// Intents that failed, by reason.
+    pub intent_failures: BTreeMap<String, u64>,
+    /// Instances launched, by option (`on_demand`, `spot`, `reserved`).
+    pub launched: BTreeMap<String, u64>,
+    /// Instances terminated, by reason.
+    pub terminated: BTreeMap<String, u64>,
+    /// Job attempts interrupted.
+    pub interruptions: u64,
+    /// Queued jobs moved to another shard at a window opening.
+    pub migrations: u64,
+}
+
+/// See the module docs.
+pub struct Controller {
+    catalog: Arc<Catalog>,
+    offers: Vec<OfferIx>,
+    config: ControllerConfig,
+    policy: Box<dyn Policy>,
+    broker: Broker,
+    jobs: BTreeMap<JobId, JobState>,
+    history: Vec<Job>,
+    classes: BTreeMap<JobClass, Capacity>,
+    next_window: u32,
+    pending_plan: Option<(Window, Plan)>,
+    current: Option<(Window, Plan)>,
+    routes: BTreeMap<(Option<QueueId>, JobClass), OfferIx>,
+    shards: BTreeMap<OfferIx, ShardState>,
+    instances: BTreeMap<InstanceId, InstanceInfo>,
+    reservations: BTreeMap<ReservationId, ReservationInfo>,
+    unrouted: BTreeSet<JobId>,
+    outbox: Vec<Action>,
+    next_tick: Option<SimTime>,
+    trace_done: bool,
+    windows_after_trace: u32,
+    needs_replan: bool,
+    stats: ControllerStats,
+}
+
+impl Controller {
+    /// A controller buying from `offers` of `catalog` under `policy`.
+    pub fn new(
+        catalog: Arc<Catalog>,
+        offers: Vec<OfferIx>,
+        policy: Box<dyn Policy>,
+        config: ControllerConfig,
+    ) -> Controller {
+        let broker = Broker::new(Arc::clone(&catalog), config.budget);
+        Controller {
+            catalog,
+            offers,
+            config,
+            policy,
+            broker,
+            jobs: BTreeMap::new(),
+            history: Vec::new(),
+            classes: BTreeMap::new(),
+            next_window: 0,
+            pending_plan: None,
+            current: None,
+            routes: BTreeMap::new(),
+            shards: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            reservations: BTreeMap::new(),
+            unrouted: BTreeSet::new(),
+            outbox: Vec::new(),
+            next_tick: None,
+            trace_done: false,
+            windows_after_trace: 0,
+            needs_replan: false,
+            stats: ControllerStats::default(),
+        }
+    }
+
+    /// The policy's name.
+    pub fn policy_name(&self) -> &'static str {
+        self.policy.name()
+    }
+
+    /// What the controller did.
+    pub fn stats(&self) -> &ControllerStats {
+        &self.stats
+    }
+
+    /// The broker (its stats and committed spend).
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// Instances held now.
+    pub fn instances(&self) -> &BTreeMap<InstanceId, InstanceInfo> {
+        &self.instances
+    }
+
+    /// A job recorded before the replay starts: history for the policy, never run.
+    pub fn record_history(&mut self, job: Job) {
+        self.note_class(&job);
+        self.history.push(job);
+    }
+
+    fn note_class(&mut self, job: &Job) -> JobClass {
+        let class = JobClass::of(job);
+        let demand = Capacity::from_resources(&job.resources);
+        let e = self.classes.entry(class.clone()).or_insert(demand);
+        *e = Capacity {
+            cpu_milli: e.cpu_milli.max(demand.cpu_milli),
+            memory_mib: e.memory_mib.max(demand.memory_mib),
+            gpu_milli: e.gpu_milli.max(demand.gpu_milli),
+        };
+        class
+    }
+
+    /// A job arrives.
+    pub fn submit(&mut self, now: SimTime, job: Job) {
+        let known = self.classes.contains_key(&JobClass::of(&job));
+        let class = self.note_class(&job);
+        let id = job.id;
+        self.history.push(job.clone());
+        self.jobs.insert(id, JobState { job, class, attempts: 0, phase: JobPhase::Unrouted });
+        if self.current.is_some() {
+            if !known && self.route_of(id).is_none() {
+                self.needs_replan = true;
+            }
+            self.route(now, id);
+        } else {
+            self.unrouted.insert(id);
+        }
+    }
+
+    /// The trace has no more jobs: plan no window after the work is done.
+    pub fn end_of_trace(&mut self) {
+        self.trace_done = true;
+    }
+
+    fn route_of(&self, id: JobId) -> Option<OfferIx> {
+        let state = &self.jobs[&id];
+        self.routes
+            .get(&(Some(state.job.queue), state.class.clone()))
+            .or_else(|| self.routes.get(&(None, state.class.clone())))
+            .copied()
+    }
+
+    fn queued_job(state: &JobState) -> QueuedJob {
+        let job = &state.job;
+        QueuedJob {
+            id: job.id,
+            submit: job.submit,
+            demand: Capacity::from_resources(&job.resources),
+            gpu_kind: job.resources.gpu_kind.clone(),
+            estimate: job.requested_runtime.unwrap_or(job.runtime).max(job.runtime),
+        }
+    }
+
+    /// Puts job `id` in the queue of its route's shard, or leaves it unrouted.
+    fn route(&mut self, now: SimTime, id: JobId) {
+        let Some(shard) = self.route_of(id) else {
+            self.unrouted.insert(id);
+            return;
+        };
+        let state = self.jobs.get_mut(&id).expect("routed jobs are known");
+        let queued = Self::queued_job(state);
+        let shard_state = self.shards.get_mut(&shard).expect("routes point at shards");
+        if shard_state.scheduler.enqueue(now, queued).is_ok() {
+            state.phase = JobPhase::Queued { shard };
+            self.unrouted.remove(&id);
+        } else {
+            self.unrouted.insert(id);
+        }
+    }
+
+    /// A job's attempt ended normally.
+    pub fn finished(&mut self, now: SimTime, job: JobId, attempt: u32) {
+        let Some(state) = self.jobs.get_mut(&job) else { return };
+        let JobPhase::Running { shard } = state.phase else { return };
+        if state.attempts != attempt {
+            return;
+        }
+        state.phase = JobPhase::Done;
+        if let Some(s) = self.shards.get_mut(&shard) {
+            let nodes: Vec<InstanceId> = s
+                .scheduler
+                .running()
+                .find(|r| r.job.id == job)
+                .map(|r| r.nodes.iter().map(|(n, _)| *n).collect())
+                .unwrap_or_default();
+            let _ = s.scheduler.finish(now, job);
+            for n in nodes {
+                if let (Some(info), Some((total, free))) =
+                    (self.instances.get_mut(&n), s.scheduler.node_capacity(n))
+                    && total == free
+                {
+                    info.idle_since = Some(now);
+                }
+            }
+        }
+        self.jobs.remove(&job);
+    }
+
+    /// Jobs not yet done (queued, running or unrouted).
+    pub fn unfinished(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Follows a provider's observation.
+    pub fn observe(&mut self, now: SimTime, obs: &Observed) {
+        let (actions, events) = self.broker.observe(obs);
+        self.outbox.extend(actions.into_iter().map(Action::Cloud));
+        for event in events {
+            self.on_broker_event(now, event);
+        }
+        match &obs.observation {
+            Observation::Ready { instance } => self.instance_ready(now, *instance),
+            Observation::Terminated { instance, reason } => {
+                self.instance_gone(now, *instance, *reason);
+            }
+            _ => {}
+        }
+    }
+
+    fn instance_ready(&mut self, now: SimTime, id: InstanceId) {
+        let Some(info) = self.instances.get_mut(&id) else { return };
+        let Some(shard) = self.shards.get_mut(&info.shard) else { return };
+        let cap = offer_capacity(&self.catalog, info.offer);
+        let kind = self
+            .catalog
+            .instance_type(self.catalog.offer_key(info.offer).1)
+            .gpu_kind
+            .clone()
+            .map(GpuKind);
+        if shard.scheduler.add_node(now, id, cap, kind).is_ok() {
+            info.ready = true;
+            info.idle_since = Some(now);
+        }
+    }
+
+    fn instance_gone(&mut self, now: SimTime, id: InstanceId, reason: TerminationReason) {
+        *self.stats.terminated.entry(reason.as_str().to_owned()).or_default() += 1;
+        self.broker.forget(id);
+        let Some(info) = self.instances.remove(&id) else { return };
+        if !info.ready {
+            return;
+        }
+        let Some(shard) = self.shards.get_mut(&info.shard) else { return };
+        let stopped = shard.scheduler.remove_node(now, id).unwrap_or_default();
+        for job in stopped {
+            let Some(state) = self.jobs.get_mut(&job) else { continue };
+            self.stats.interruptions += 1;
+            self.outbox.push(Action::Interrupt { job, attempt: state.attempts });
+            if state.attempts >= self.config.max_attempts {
+                self.outbox.push(Action::Fail { job, reason: FailReason::Interrupted });
+                self.jobs.remove(&job);
+            } else {
+                state.phase = JobPhase::Unrouted;
+                self.route(now, job);
+            }
+        }
+    }
+
+    fn on_broker_event(&mut self, now: SimTime, event: BrokerEvent) {
+        match event {
+            BrokerEvent::Launched { tag, instance, offer, option, .. } => {
+                let shard = OfferIx(tag as u32);
+                if let Some(s) = self.shards.get_mut(&shard) {
+                    s.launching = s.launching.saturating_sub(1);
+                }
+                let key = match option {
+                    LaunchOption::OnDemand => "on_demand",
+                    LaunchOption::Spot => "spot",
+                    LaunchOption::Reserved(_) => "reserved",
+                };
+                *self.stats.launched.entry(key.to_owned()).or_default() += 1;
+                self.instances.insert(
+                    instance,
+                    InstanceInfo { offer, option, shard, ready: false, idle_since: None },
+                );
+            }
+            BrokerEvent::Failed { tag, failure, missing } => {
+                let shard = OfferIx(tag as u32);
+                if let Some(s) = self.shards.get_mut(&shard) {
+                    s.launching = s.launching.saturating_sub(missing);
+                }
+                *self.stats.intent_failures.entry(failure.as_str().to_owned()).or_default() += 1;
+            }
+            BrokerEvent::Reserved { tag, reservation, offer, product, count } => {
+                *self.stats.reservations.entry(product.as_str().to_owned()).or_default() += 1;
+                self.stats.reserved_instances += u64::from(count);
+                self.reservations.insert(
+                    reservation,
+                    ReservationInfo {
+                        shard: OfferIx(tag as u32),
+                        offer,
+                        count,
+                        state: ReservationState::Scheduled,
+                    },
+                );
+                // An on-demand capacity reservation may be active at once.
+                self.reservation_state(now, reservation, ReservationState::Scheduled);
+            }
+            BrokerEvent::ReservationState { reservation, state, .. } => {
+                self.reservation_state(now, reservation, state);
+            }
+        }
+    }
+
+    fn reservation_state(&mut self, now: SimTime, id: ReservationId, state: ReservationState) {
+        let Some(info) = self.reservations.get_mut(&id) else { return };
+        let was = info.state;
+        info.state = state;
+        match state {
+            ReservationState::Active if was != ReservationState::Active => {
+                let intent = LaunchIntent {
+                    tag: u64::from(info.shard.0),
+                    candidates: vec![(info.offer, LaunchOption::Reserved(id))],
+                    count: info.count,
+                };
+                if let Some(s) = self.shards.get_mut(&info.shard) {
+                    s.launching += info.count;
+                }
+                let (actions, events) = self.broker.launch(now, intent);
+                self.outbox.extend(actions.into_iter().map(Action::Cloud));
+                for e in events {
+                    self.on_broker_event(now, e);
+                }
+            }
+            ReservationState::Expired | ReservationState::Cancelled => {
+                // The window closes: the reservation's instances leave.
+                let leaving: Vec<InstanceId> = self
+                    .instances
+                    .iter()
+                    .filter(|(_, i)| i.option == LaunchOption::Reserved(id))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for instance in leaving {
+                    self.terminate(instance);
+                }
+                self.reservations.remove(&id);
+            }
+            _ => {}
+        }
+    }
+
+    fn terminate(&mut self, instance: InstanceId) {
+        // Request ids for terminations live in their own range so they never collide with the
+        // broker's counter.
+        let request = RequestId((1 << 63) | instance.0);
+        self.outbox.push(Action::Cloud(CloudAction::Terminate { request, instance }));
+    }
+
+    fn window(&self, index: u32) -> Window {
+        let start = self
+            .config
+            .first_window
+            .checked_add(SimDuration(self.config.window.0.saturating_mul(u64::from(index))))
+            .unwrap_or(SimTime::MAX);
+        Window { index, start, end: start.checked_add(self.config.window).unwrap_or(SimTime::MAX) }
+    }
+
+    fn plan_time(&self, index: u32) -> SimTime {
+        SimTime(self.window(index).start.0.saturating_sub(self.config.lead.0))
+    }
+
+    fn wants_more_windows(&self) -> bool {
+        !self.trace_done
+            || !self.jobs.is_empty() && self.windows_after_trace < self.config.drain_windows
+    }
+
+    fn plan_window(&mut self, now: SimTime, window: Window, with_reservations: bool) -> Plan {
+        let history = std::mem::take(&mut self.history);
+        let ctx = PlanContext {
+            catalog: &self.catalog,
+            offers: &self.offers,
+            window,
+            history: &history,
+            classes: &self.classes,
+        };
+        let mut plan = self.policy.plan(now, &ctx);
+        self.history = history;
+        for shard in &plan.shards {
+            self.shards.entry(shard.offer).or_insert_with(|| ShardState {
+                scheduler: LocalScheduler::new(self.config.scheduler),
+                instance: offer_capacity(&self.catalog, shard.offer),
+                launching: 0,
+            });
+        }
+        if with_reservations {
+            for shard in &plan.shards {
+                let Some((candidates, count)) = &shard.reserve else { continue };
+                let intent = ReserveIntent {
+                    tag: u64::from(shard.offer.0),
+                    candidates: candidates.clone(),
+                    count: *count,
+                    start: window.start,
+                    duration: self.config.window,
+                };
+                let (actions, events) = self.broker.reserve(now, intent);
+                self.outbox.extend(actions.into_iter().map(Action::Cloud));
+                for e in events {
+                    self.on_broker_event(now, e);
+                }
+            }
+        } else {
+            for shard in &mut plan.shards {
+                shard.reserve = None;
+            }
+        }
+        plan
+    }
+
+    fn open(&mut self, now: SimTime, window: Window, plan: Plan) {
+        self.routes = plan
+            .routes
+            .iter()
+            .map(|r| ((r.queue, r.class.clone()), plan.shards[r.shard].offer))
+            .collect();
+        self.current = Some((window, plan));
+        // Queued jobs whose route changed move; unrouted ones get a route.
+        let mut moves = vec![];
+        for (id, state) in &self.jobs {
+            if let JobPhase::Queued { shard } = state.phase
+                && self.route_of(*id).is_some_and(|s| s != shard)
+            {
+                moves.push((*id, shard));
+            }
+        }
+        for (id, shard) in moves {
+            if let Some(s) = self.shards.get_mut(&shard) {
+                s.scheduler.dequeue(id);
+            }
+            self.stats.migrations += 1;
+            self.route(now, id);
+        }
+        let waiting: Vec<JobId> = self.unrouted.iter().copied().collect();
+        for id in waiting {
+            self.route(now, id);
+        }
+        self.reject_unroutable();
+    }
+
+    /// Jobs no shard of the plan can take, and whose class no offer can serve, are rejected.
+    fn reject_unroutable(&mut self) {
+        let stuck: Vec<JobId> = self.unrouted.iter().copied().collect();
+        for id in stuck {
+            if self.route_of(id).is_none() {
+                self.unrouted.remove(&id);
+                self.jobs.remove(&id);
+                self.outbox.push(Action::Reject { job: id, reason: FailReason::NoOffer });
+            }
+        }
+    }
+
+    /// The actions to carry out now.
+    #[must_use]
+    pub fn decide(&mut self, now: SimTime) -> Vec<Action> {
+        // Plan every window whose plan time has come.
+        while self.wants_more_windows() && self.plan_time(self.next_window) <= now {
+            let window = self.window(self.next_window);
+            self.next_window += 1;
+            self.stats.windows_planned += 1;
+            if self.trace_done {
+                self.windows_after_trace += 1;
+            }
+            let plan = self.plan_window(now, window, true);
+            self.pending_plan = Some((window, plan));
+            if self.next_tick.is_none() {
+                self.next_tick = Some(now);
+            }
+        }
+        if let Some((window, _)) = &self.pending_plan
+            && window.start <= now
+        {
+            let (window, plan) = self.pending_plan.take().expect("checked");
+            self.open(now, window, plan);
+        }
+        if self.needs_replan
+            && let Some((window, _)) = self.current.clone()
+        {
+            self.needs_replan = false;
+            self.stats.replans += 1;
+            let plan = self.plan_window(now, window, false);
+            self.open(now, window, plan);
+        }
+        if let Some(tick) = self.next_tick
+            && tick <= now
+        {
+            self.scale(now);
+            // Tick while windows are still to come or the last planned one is open.
+            let last_close = self.window(self.next_window).start;
+            self.next_tick = (self.wants_more_windows() || now < last_close)
+                .then(|| now.checked_add(self.config.tick).unwrap_or(SimTime::MAX));
+        }
+        self.schedule(now);
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn scale(&mut self, now: SimTime) {
+        // Leases first: an elastic instance whose lease ends before the next tick is renewed
+        // or let go.
+        let horizon = now.checked_add(self.config.tick).unwrap_or(SimTime::MAX);
+        let due: Vec<InstanceId> = self
+            .instances
+            .keys()
+            .copied()
+            .filter(|i| self.broker.lease_end(*i).is_some_and(|end| end <= horizon))
+            .collect();
+        for id in due {
+            if !self.broker.renew(now, id) {
+                self.terminate(id);
+            }
+        }
+        let Some((_, plan)) = &self.current else { return };
+        let views: Vec<ShardView> = plan
+            .shards
+            .iter()
+            .enumerate()
+            .filter_map(|(index, sp)| {
+                let s = self.shards.get(&sp.offer)?;
+                let instances = self
+                    .instances
+                    .iter()
+                    .filter(|(_, i)| i.shard == sp.offer)
+                    .map(|(id, i)| InstanceView {
+                        id: *id,
+                        option: i.option,
+                        booting: !i.ready,
+                        idle_since: i.idle_since,
+                    })
+                    .collect();
+                Some(ShardView {
+                    index,
+                    offer: sp.offer,
+                    instance: s.instance,
+                    queued: s.scheduler.queued().map(|q| q.demand).collect(),
+                    free: s.scheduler.free_capacity(),
+                    instances,
+                    launching: s.launching,
+                })
+            })
+            .collect();
+        let ctx = ScaleContext { catalog: &self.catalog, shards: &views };
+        let scale = self.policy.scale(now, &ctx);
+        let shard_offers: Vec<OfferIx> = plan.shards.iter().map(|s| s.offer).collect();
+        for id in scale.terminate {
+            if self.instances.get(&id).is_some_and(|i| i.idle_since.is_some()) {
+                self.terminate(id);
+            }
+        }
+        for (index, candidates, count) in scale.launch {
+            let Some(&shard) = shard_offers.get(index) else { continue };
+            if let Some(s) = self.shards.get_mut(&shard) {
+                s.launching += count;
+            }
+            let intent = LaunchIntent { tag: u64::from(shard.0), candidates, count };
+            let (actions, events) = self.broker.launch(now, intent);
+            self.outbox.extend(actions.into_iter().map(Action::Cloud));
+            for e in events {
+                self.on_broker_event(now, e);
+            }
+        }
+    }
+
+    fn schedule(&mut self, now: SimTime) {
+        for (offer, shard) in &mut self.shards {
+            for start in shard.scheduler.schedule(now) {
+                let Some(state) = self.jobs.get_mut(&start.job) else { continue };
+                state.attempts += 1;
+                state.phase = JobPhase::Running { shard: *offer };
+                for (node, _) in &start.nodes {
+                    if let Some(info) = self.instances.get_mut(node) {
+                        info.idle_since = None;
+                    }
+                }
+                self.outbox.push(Action::Start {
+                    job: start.job,
+                    attempt: state.attempts,
+                    instances: start.nodes,
+                });
+            }
+        }
+    }
+
+    /// When the controller next wants [`Controller::decide`] called, if nothing else happens.
+    pub fn next_wakeup(&self) -> Option<SimTime> {
+        let plan = self.wants_more_windows().then(|| self.plan_time(self.next_window));
+        let open = self.pending_plan.as_ref().map(|(w, _)| w.start);
+        [plan, open, self.next_tick].into_iter().flatten().min()
+    }
+
+    /// Ends the simulation at `now`: jobs still waiting fail (`never_ran`) and every instance
+    /// is terminated. Returns the actions to carry out.
+    #[must_use]
+    pub fn shutdown(&mut self, now: SimTime) -> Vec<Action> {
+        let _ = now;
+        let left: Vec<JobId> = self.jobs.keys().copied().collect();
+        for job in left {
+            self.outbox.push(Action::Fail { job, reason: FailReason::NeverRan });
+        }
+        self.jobs.clear();
+        let all: Vec<InstanceId> = self.instances.keys().copied().collect();
+        for id in all {
+            self.terminate(id);
+        }
+        self.trace_done = true;
+        self.next_tick = None;
+        std::mem::take(&mut self.outbox)
+    }
+}

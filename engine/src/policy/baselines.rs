@@ -1,0 +1,401 @@
+//! The baseline policies: on-demand autoscaling (optionally on the cheapest single cloud) and a
+//! static reservation at the historical mean.
+//!
+//! Both pick, per job class, the offers to use by price: CPU classes by on-demand price per
+//! vCPU-hour, GPU classes by price per GPU-hour among types of the right GPU model that hold
+//! the class's largest job (CPU jobs larger than any type run on several whole instances).
+//! Ties go to the earlier offer in catalog order. The best offer makes the shard; the next
+//! [`FALLBACKS`] are the broker's fallbacks, in order.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    JobClass, Plan, PlanContext, Policy, Route, Scale, ScaleContext, ShardPlan, ShardView,
+};
+use crate::broker::ReserveCandidate;
+use crate::cloud::{Catalog, Cloud, LaunchOption, OfferIx, ProductKind};
+use crate::shard::Capacity;
+use crate::time::{SimDuration, SimTime};
+
+/// Offers tried after the best one when the best is refused.
+pub const FALLBACKS: usize = 3;
+
+/// The instance capacity of `offer`.
+pub fn offer_capacity(catalog: &Catalog, offer: OfferIx) -> Capacity {
+    let t = catalog.instance_type(catalog.offer_key(offer).1);
+    Capacity::for_instance(u64::from(t.vcpus), t.memory_mib, u64::from(t.gpus))
+        .unwrap_or(Capacity { cpu_milli: 0, memory_mib: 0, gpu_milli: 0 })
+}
+
+fn gpu_matches(kind: &Option<String>, wanted: &Option<crate::job::GpuKind>) -> bool {
+    match (kind, wanted) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(k), Some(w)) => {
+            k.eq_ignore_ascii_case(&w.0)
+                || k.to_ascii_uppercase().contains(&w.0.to_ascii_uppercase())
+        }
+    }
+}
+
+/// The offers that can serve `class` (whose largest job is `largest`), cheapest per unit
+/// first: per vCPU for CPU classes, per GPU for GPU classes.
+pub fn ranked_offers(
+    catalog: &Catalog,
+    offers: &[OfferIx],
+    class: &JobClass,
+    largest: Capacity,
+) -> Vec<OfferIx> {
+    let mut scored: Vec<(f64, usize, OfferIx)> = offers
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, &o)| {
+            let t = catalog.instance_type(catalog.offer_key(o).1);
+            let price = catalog.offer(o).on_demand_usd_per_hour;
+            let cap = offer_capacity(catalog, o);
+            match class {
+                JobClass::Cpu => {
+                    // CPU types only; a job larger than the type spans whole instances, so
+                    // only memory per vCPU must be enough.
+                    let fits = t.gpus == 0
+                        && (largest.cpu_milli <= cap.cpu_milli
+                            && largest.memory_mib <= cap.memory_mib
+                            || largest.cpu_milli > cap.cpu_milli
+                                && largest.memory_mib.saturating_mul(cap.cpu_milli)
+                                    <= cap.memory_mib.saturating_mul(largest.cpu_milli.max(1)));
+                    fits.then(|| (price / f64::from(t.vcpus), pos, o))
+                }
+                JobClass::Gpu(kind) => {
+                    let fits = gpu_matches(&t.gpu_kind, kind)
+                        && largest.gpu_milli <= cap.gpu_milli
+                        && largest.cpu_milli <= cap.cpu_milli
+                        && largest.memory_mib <= cap.memory_mib;
+                    fits.then(|| (price / f64::from(t.gpus.max(1)), pos, o))
+                }
+            }
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, o)| o).collect()
+}
+
+/// The on-demand baseline's knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnDemandConfig {
+    /// vCPUs kept running even when idle, per shard.
+    #[serde(default)]
+    pub min_vcpus: u64,
+    /// vCPUs never exceeded, per shard.
+    #[serde(default = "default_max_vcpus")]
+    pub max_vcpus: u64,
+    /// An instance idle this long is let go (seconds).
+    #[serde(default = "default_idle_s")]
+    pub idle_timeout_s: u64,
+    /// Launch spot instead of on-demand.
+    #[serde(default)]
+    pub spot: bool,
+    /// Use only the cheapest provider (the "cheapest single cloud" baseline).
+    #[serde(default)]
+    pub single_cloud: bool,
+}
+
+fn default_max_vcpus() -> u64 {
+    100_000
+}
+
+fn default_idle_s() -> u64 {
+    300
+}
+
+impl Default for OnDemandConfig {
+    fn default() -> Self {
+        OnDemandConfig {
+            min_vcpus: 0,
+            max_vcpus: default_max_vcpus(),
+            idle_timeout_s: default_idle_s(),
+            spot: false,
+            single_cloud: false,
+        }
+    }
+}
+
+/// Instances to add to `shard` so that its waiting jobs fit, given what is free, booting and
+/// being launched, never above `max_vcpus`: the larger, over CPU, memory and GPU, of
+/// `ceil((Σ queued − free − booting) / instance)`.
+fn instances_needed(shard: &ShardView, max_vcpus: u64) -> u32 {
+    let inst = shard.instance;
+    if shard.queued.is_empty() || inst.cpu_milli == 0 {
+        return 0;
+    }
+    let booting =
+        shard.instances.iter().filter(|i| i.booting).count() as u64 + u64::from(shard.launching);
+    let sum = shard.queued.iter().fold([0u64; 3], |acc, d| {
+        [acc[0] + d.cpu_milli, acc[1] + d.memory_mib, acc[2] + d.gpu_milli]
+    });
+    let have = [shard.free.cpu_milli, shard.free.memory_mib, shard.free.gpu_milli];
+    let unit = [inst.cpu_milli, inst.memory_mib, inst.gpu_milli];
+    let mut need = 0u64;
+    for k in 0..3 {
+        if unit[k] == 0 {
+            continue;
+        }
+        let short = sum[k].saturating_sub(have[k]).saturating_sub(booting * unit[k]);
+        need = need.max(short.div_ceil(unit[k]));
+    }
+    let current = shard.instances.len() as u64 + u64::from(shard.launching);
+    let cap = (max_vcpus * 1000 / inst.cpu_milli).saturating_sub(current);
+    need.min(cap).min(u64::from(u32::MAX)) as u32
+}
+
+/// Idle on-demand or spot instances past the timeout, keeping `min_vcpus`.
+fn idle_to_release(
+    now: SimTime,
+    shard: &ShardView,
+    config: &OnDemandConfig,
+) -> Vec<crate::ids::InstanceId> {
+    if !shard.queued.is_empty() || shard.instance.cpu_milli == 0 {
+        return vec![];
+    }
+    let timeout = SimDuration::from_secs(config.idle_timeout_s);
+    let keep_n = (config.min_vcpus * 1000).div_ceil(shard.instance.cpu_milli);
+    let elastic: Vec<_> =
+        shard.instances.iter().filter(|i| !matches!(i.option, LaunchOption::Reserved(_))).collect();
+    let mut removable = elastic.len() as u64;
+    let mut out = vec![];
+    for i in &elastic {
+        if removable <= keep_n {
+            break;
+        }
+        if let Some(since) = i.idle_since
+            && now.saturating_since(since) >= timeout
+        {
+            out.push(i.id);
+            removable -= 1;
+        }
+    }
+    out
+}
+
+fn scale_shards(
+    now: SimTime,
+    ctx: &ScaleContext<'_>,
+    config: &OnDemandConfig,
+    fallbacks: &BTreeMap<usize, Vec<OfferIx>>,
+) -> Scale {
+    let option = if config.spot { LaunchOption::Spot } else { LaunchOption::OnDemand };
+    let mut scale = Scale::default();
+    for shard in ctx.shards {
+        let n = instances_needed(shard, config.max_vcpus);
+        if n > 0 {
+            let mut candidates = vec![(shard.offer, option)];
+            for o in fallbacks.get(&shard.index).into_iter().flatten() {
+                if *o != shard.offer {
+                    candidates.push((*o, option));
+                }
+            }
+            scale.launch.push((shard.index, candidates, n));
+        }
+        scale.terminate.extend(idle_to_release(now, shard, config));
+    }
+    scale
+}
+
+/// The on-demand baseline (see the module docs of [`super`]).
+#[derive(Clone, Debug, Default)]
+pub struct OnDemand {
+    /// Knobs.
+    pub config: OnDemandConfig,
+    fallbacks: BTreeMap<usize, Vec<OfferIx>>,
+}
+
+impl OnDemand {
+    /// The baseline with `config`.
+    pub fn new(config: OnDemandConfig) -> OnDemand {
+        OnDemand { config, fallbacks: BTreeMap::new() }
+    }
+}
+
+/// The cloud whose cheapest offers serve the most classes, then cost least over the classes'
+/// historical demand; ties to the earlier cloud in [`Cloud::ALL`].
+fn cheapest_cloud(ctx: &PlanContext<'_>, weights: &BTreeMap<JobClass, f64>) -> Option<Cloud> {
+    let mut best: Option<(usize, f64, Cloud)> = None;
+    for cloud in Cloud::ALL {
+        let offers: Vec<OfferIx> =
+            ctx.offers.iter().copied().filter(|o| ctx.catalog.offer(*o).cloud == cloud).collect();
+        if offers.is_empty() {
+            continue;
+        }
+        let (mut served, mut cost) = (0usize, 0.0);
+        for (class, largest) in ctx.classes {
+            if let Some(o) = ranked_offers(ctx.catalog, &offers, class, *largest).first() {
+                served += 1;
+                let t = ctx.catalog.instance_type(ctx.catalog.offer_key(*o).1);
+                let units = match class {
+                    JobClass::Cpu => f64::from(t.vcpus),
+                    JobClass::Gpu(_) => f64::from(t.gpus.max(1)),
+                };
+                cost += ctx.catalog.offer(*o).on_demand_usd_per_hour / units
+                    * weights.get(class).copied().unwrap_or(1.0);
+            }
+        }
+        let better = match best {
+            None => true,
+            Some((s, c, _)) => served > s || served == s && cost < c,
+        };
+        if better {
+            best = Some((served, cost, cloud));
+        }
+    }
+    best.map(|(_, _, c)| c)
+}
+
+/// Mean busy units (vCPUs for CPU classes, GPUs for GPU classes) of each class over the
+/// history: Σ units × runtime ÷ the history's span (first submit to `now`).
+pub fn historical_mean_units(ctx: &PlanContext<'_>, now: SimTime) -> BTreeMap<JobClass, f64> {
+    let mut out: BTreeMap<JobClass, f64> = BTreeMap::new();
+    let Some(first) = ctx.history.iter().map(|j| j.submit).min() else { return out };
+    let span_h = now.saturating_since(first).as_secs_f64() / 3600.0;
+    if span_h <= 0.0 {
+        return out;
+    }
+    for job in ctx.history {
+        let class = JobClass::of(job);
+        let units = match class {
+            JobClass::Cpu => job.resources.vcpus(),
+            JobClass::Gpu(_) => job.resources.gpus(),
+        };
+        *out.entry(class).or_default() += units * job.runtime.as_secs_f64() / 3600.0 / span_h;
+    }
+    out
+}
+
+/// Shards and routes for every class: the best offer of each (among `offers`) makes a shard.
+fn plan_shards(ctx: &PlanContext<'_>, offers: &[OfferIx]) -> (Plan, BTreeMap<usize, Vec<OfferIx>>) {
+    let mut plan = Plan::default();
+    let mut fallbacks = BTreeMap::new();
+    let mut shard_of_offer: BTreeMap<OfferIx, usize> = BTreeMap::new();
+    for (class, largest) in ctx.classes {
+        let ranked = ranked_offers(ctx.catalog, offers, class, *largest);
+        let Some(&best) = ranked.first() else { continue };
+        let index = *shard_of_offer.entry(best).or_insert_with(|| {
+            plan.shards.push(ShardPlan { offer: best, reserve: None });
+            plan.shards.len() - 1
+        });
+        fallbacks.insert(index, ranked.iter().take(1 + FALLBACKS).copied().collect());
+        plan.routes.push(Route { queue: None, class: class.clone(), shard: index });
+    }
+    (plan, fallbacks)
+}
+
+impl Policy for OnDemand {
+    fn name(&self) -> &'static str {
+        if self.config.single_cloud { "cheapest_single_cloud" } else { "on_demand" }
+    }
+
+    fn plan(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
+        let offers: Vec<OfferIx> = if self.config.single_cloud {
+            let weights = historical_mean_units(ctx, now);
+            match cheapest_cloud(ctx, &weights) {
+                Some(c) => ctx
+                    .offers
+                    .iter()
+                    .copied()
+                    .filter(|o| ctx.catalog.offer(*o).cloud == c)
+                    .collect(),
+                None => vec![],
+            }
+        } else {
+            ctx.offers.to_vec()
+        };
+        let (plan, fallbacks) = plan_shards(ctx, &offers);
+        self.fallbacks = fallbacks;
+        plan
+    }
+
+    fn scale(&mut self, now: SimTime, ctx: &ScaleContext<'_>) -> Scale {
+        scale_shards(now, ctx, &self.config, &self.fallbacks)
+    }
+}
+
+/// The static reservation baseline's knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticReservationConfig {
+    /// The product reserved.
+    #[serde(default = "default_product")]
+    pub product: ProductKind,
+    /// Add on-demand capacity above the reservation while jobs wait (autoscaled as
+    /// [`OnDemand`] with these knobs); `None` means jobs wait for reserved capacity.
+    #[serde(default)]
+    pub overflow: Option<OnDemandConfig>,
+}
+
+fn default_product() -> ProductKind {
+    ProductKind::CapacityReservation
+}
+
+impl Default for StaticReservationConfig {
+    fn default() -> Self {
+        StaticReservationConfig { product: default_product(), overflow: None }
+    }
+}
+
+/// The static reservation baseline (see the module docs of [`super`]).
+#[derive(Clone, Debug, Default)]
+pub struct StaticReservation {
+    /// Knobs.
+    pub config: StaticReservationConfig,
+    fallbacks: BTreeMap<usize, Vec<OfferIx>>,
+}
+
+impl StaticReservation {
+    /// The baseline with `config`.
+    pub fn new(config: StaticReservationConfig) -> StaticReservation {
+        StaticReservation { config, fallbacks: BTreeMap::new() }
+    }
+}
+
+impl Policy for StaticReservation {
+    fn name(&self) -> &'static str {
+        "static_reservation"
+    }
+
+    fn plan(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
+        let (mut plan, fallbacks) = plan_shards(ctx, ctx.offers);
+        let means = historical_mean_units(ctx, now);
+        for route in &plan.routes {
+            let mean = means.get(&route.class).copied().unwrap_or(0.0);
+            let shard = &mut plan.shards[route.shard];
+            let t = ctx.catalog.instance_type(ctx.catalog.offer_key(shard.offer).1);
+            let per_instance = match route.class {
+                JobClass::Cpu => f64::from(t.vcpus),
+                JobClass::Gpu(_) => f64::from(t.gpus.max(1)),
+            };
+            let count = (mean / per_instance).ceil() as u32;
+            if count == 0 {
+                continue;
+            }
+            let candidates: Vec<ReserveCandidate> = fallbacks
+                .get(&route.shard)
+                .into_iter()
+                .flatten()
+                .map(|&offer| ReserveCandidate { offer, product: self.config.product })
+                .collect();
+            // Two classes on one shard add up.
+            let before = shard.reserve.as_ref().map_or(0, |(_, n)| *n);
+            shard.reserve = Some((candidates, before + count));
+        }
+        self.fallbacks = fallbacks;
+        plan
+    }
+
+    fn scale(&mut self, now: SimTime, ctx: &ScaleContext<'_>) -> Scale {
+        match &self.config.overflow {
+            Some(config) => scale_shards(now, ctx, config, &self.fallbacks),
+            None => Scale::default(),
+        }
+    }
+}
