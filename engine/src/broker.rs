@@ -22,7 +22,7 @@
 //!
 //! The broker never reads a clock: `now` is an argument everywhere.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::{
     Catalog, CloudAction, LaunchOption, LaunchRequest, Observation, Observed, OfferIx, ProductKind,
@@ -173,6 +173,8 @@ pub struct Broker {
     pending: BTreeMap<RequestId, Pending>,
     reservations: BTreeMap<ReservationId, Tag>,
     leases: BTreeMap<InstanceId, (OfferIx, SimTime)>,
+    /// Instances already reported launched, so a duplicated report counts once.
+    launched: BTreeSet<InstanceId>,
     stats: BrokerStats,
 }
 
@@ -187,6 +189,7 @@ impl Broker {
             pending: BTreeMap::new(),
             reservations: BTreeMap::new(),
             leases: BTreeMap::new(),
+            launched: BTreeSet::new(),
             stats: BrokerStats::default(),
         }
     }
@@ -371,17 +374,19 @@ impl Broker {
         (vec![], events)
     }
 
-    /// Renews the lease of `instance` for another [`LEASE`] from `now` if the budget allows;
-    /// `false` means the caller must terminate it by its lease end.
+    /// Renews the lease of `instance` for another [`LEASE`] if the budget allows: the new lease
+    /// follows the current one (from its end, or from `now` if it already ran out), so time
+    /// already paid for is never paid twice. `false` means the caller must terminate it by its
+    /// lease end.
     pub fn renew(&mut self, now: SimTime, instance: InstanceId) -> bool {
-        let Some(&(offer, _)) = self.leases.get(&instance) else { return true };
+        let Some(&(offer, end)) = self.leases.get(&instance) else { return true };
         let cost = self.lease_cost(offer);
         if !self.fits_budget(cost) {
             self.stats.over_budget += 1;
             return false;
         }
         self.committed += cost;
-        let until = now.checked_add(LEASE).unwrap_or(SimTime::MAX);
+        let until = end.max(now).checked_add(LEASE).unwrap_or(SimTime::MAX);
         self.leases.insert(instance, (offer, until));
         true
     }
@@ -440,10 +445,15 @@ impl Broker {
                 }
             }
             Observation::Launched { request, instance, offer, option, ready_at } => {
+                if self.launched.contains(instance) {
+                    // A duplicated report: the instance was counted already.
+                    return (vec![], vec![]);
+                }
                 let Some(Pending::Launch { intent, launched, .. }) = self.pending.get_mut(request)
                 else {
                     return (vec![], vec![]);
                 };
+                self.launched.insert(*instance);
                 *launched += 1;
                 let tag = intent.tag;
                 let done = *launched >= intent.count;
