@@ -213,6 +213,9 @@ pub(crate) struct FakeProvider {
     pub(crate) refuse_launch: BTreeMap<OfferIx, Refusal>,
     pub(crate) refuse_reserve: BTreeMap<OfferIx, Refusal>,
     pub(crate) boot_delay: SimDuration,
+    /// When set, every spot instance is interrupted this long after its launch (with a 30 s
+    /// notice).
+    pub(crate) spot_lifetime: Option<SimDuration>,
     /// Every action received, in order, duplicates included.
     pub(crate) received: Vec<(SimTime, CloudAction)>,
     /// Actions carried out (first sight of their request id).
@@ -240,6 +243,7 @@ impl FakeProvider {
             refuse_launch: BTreeMap::new(),
             refuse_reserve: BTreeMap::new(),
             boot_delay: SimDuration::from_secs(60),
+            spot_lifetime: None,
             received: vec![],
             executed: vec![],
             refused: BTreeSet::new(),
@@ -422,6 +426,11 @@ impl Provider for FakeProvider {
                         },
                     );
                     self.push(ready_at, Observation::Ready { instance });
+                    if let (LaunchOption::Spot, Some(life)) = (l.option, self.spot_lifetime) {
+                        let at = now + life;
+                        let notice = SimTime(at.0.saturating_sub(30_000_000).max(now.0));
+                        self.interrupt(instance, notice, at);
+                    }
                 }
             }
             CloudAction::Terminate { instance, .. } => {

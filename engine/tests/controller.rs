@@ -1,0 +1,414 @@
+//! The controller driven through its public API (`submit`, `observe`, `decide`,
+//! `next_wakeup`, `end_of_trace`, `finished`, `shutdown`) by a small event loop over fake
+//! providers (`common::Harness`): reservation windows, on-demand scaling, requeues after
+//! interruptions, rejections, and a proptest that no job is ever lost.
+//!
+//! The catalog (`common::catalog`) has four 4-vCPU offers; for CPU jobs offer 0 (AWS
+//! us-east-1 c5.xlarge, $0.20/h, 8 GiB) is the cheapest per vCPU, so every CPU shard is offer
+//! 0, with offers 1, 2, 3 as its fallbacks. The fake provider boots instances in 60 s.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::{AWS_EAST_C5, Harness, Outcome, all_offers, catalog, cpu_job, gpu_job, hours, secs};
+use engine::cloud::{Cloud, CloudAction, LaunchOption, ProductKind, Refusal};
+use engine::controller::{Action, Controller, ControllerConfig, FailReason};
+use engine::policy::{
+    OnDemand, OnDemandConfig, Policy, StaticReservation, StaticReservationConfig,
+};
+use engine::shard::Policy as Discipline;
+use engine::{InstanceId, JobId, Money, SimDuration, SimTime};
+use proptest::prelude::*;
+
+fn config(first_window: SimTime, window_h: u64, lead_h: u64) -> ControllerConfig {
+    ControllerConfig {
+        first_window,
+        window: SimDuration::from_hours(window_h),
+        lead: SimDuration::from_hours(lead_h),
+        tick: SimDuration::from_secs(300),
+        scheduler: Discipline::Fifo,
+        max_attempts: 3,
+        budget: None,
+        drain_windows: 1,
+    }
+}
+
+fn harness(policy: Box<dyn Policy>, config: ControllerConfig) -> Harness {
+    let cat = catalog();
+    let ctl = Controller::new(Arc::clone(&cat), all_offers(), policy, config);
+    Harness::new(ctl, &cat)
+}
+
+fn on_demand(max_vcpus: u64, spot: bool) -> Box<dyn Policy> {
+    Box::new(OnDemand::new(OnDemandConfig {
+        min_vcpus: 0,
+        max_vcpus,
+        idle_timeout_s: 600,
+        spot,
+        single_cloud: false,
+    }))
+}
+
+fn mins(m: u64) -> SimDuration {
+    SimDuration::from_secs(m * 60)
+}
+
+fn launches(h: &Harness) -> Vec<(SimTime, engine::cloud::LaunchRequest)> {
+    h.cloud_actions()
+        .into_iter()
+        .filter_map(|(t, a)| match a {
+            CloudAction::Launch(l) => Some((t, l)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn terminations(h: &Harness) -> Vec<(SimTime, InstanceId)> {
+    h.cloud_actions()
+        .into_iter()
+        .filter_map(|(t, a)| match a {
+            CloudAction::Terminate { instance, .. } => Some((t, instance)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn completed(at: SimTime, attempt: u32) -> Outcome {
+    Outcome::Completed { at, attempt }
+}
+
+#[test]
+fn static_reservation_windows_plan_ahead_open_and_close() {
+    // Windows of 10 h from 10 h, planned 2 h ahead: window 0 = [10 h, 20 h) planned at 8 h,
+    // window 1 = [20 h, 30 h) planned at 18 h.
+    let mut h = harness(
+        Box::new(StaticReservation::new(StaticReservationConfig::default())),
+        ControllerConfig { max_attempts: 2, ..config(hours(10), 10, 2) },
+    );
+    // History: two 4-vCPU jobs of 8 h from 0 h. At the plan time 8 h the mean is
+    // 2 × 4 vCPU × 8 h ÷ 8 h = 8 vCPUs = 2 instances of 4 vCPUs.
+    h.ctl.record_history(cpu_job(100, hours(0), 4, SimDuration::from_hours(8)));
+    h.ctl.record_history(cpu_job(101, hours(0), 4, SimDuration::from_hours(8)));
+    // Two jobs queued before the opening (after the plan), one after it.
+    h.add_jobs([
+        cpu_job(1, hours(9), 4, SimDuration::from_hours(2)),
+        cpu_job(2, hours(9) + mins(30), 4, SimDuration::from_hours(1)),
+        cpu_job(3, hours(11), 4, SimDuration::from_hours(12)),
+    ]);
+
+    // Nothing happens before the plan time.
+    assert_eq!(h.ctl.next_wakeup(), Some(hours(8)));
+    h.run_until(secs(8 * 3600 - 60));
+    assert!(h.actions.is_empty());
+
+    // At 8 h: one reservation of 2 × offer 0, capacity reservation, for [10 h, 20 h).
+    h.run_until(hours(8));
+    let reserves: Vec<_> = h
+        .cloud_actions()
+        .into_iter()
+        .filter_map(|(t, a)| match a {
+            CloudAction::Reserve(r) => Some((t, r)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reserves.len(), 1);
+    let (t, r) = &reserves[0];
+    assert_eq!(*t, hours(8));
+    assert_eq!((r.offer, r.product, r.count), (AWS_EAST_C5, ProductKind::CapacityReservation, 2));
+    assert_eq!((r.start, r.duration), (hours(10), SimDuration::from_hours(10)));
+    assert_eq!(h.ctl.stats().windows_planned, 1);
+
+    // Queued at 9 h and 9:30, nothing starts or launches before the opening.
+    h.run_until(SimTime(hours(10).0 - 1));
+    assert!(launches(&h).is_empty());
+    assert!(h.starts(JobId(1)).is_empty() && h.starts(JobId(2)).is_empty());
+
+    // At 10 h the reservation is active: 2 instances launched into it; booted at 10:01, when
+    // both queued jobs start, one per instance.
+    h.run_until(hours(10) + mins(1));
+    let l = launches(&h);
+    assert_eq!(l.len(), 1);
+    assert_eq!(l[0].0, hours(10));
+    assert!(matches!(l[0].1.option, LaunchOption::Reserved(_)));
+    assert_eq!(l[0].1.count, 2);
+    let open = hours(10) + mins(1);
+    assert_eq!(h.starts(JobId(1))[0].0, open);
+    assert_eq!(h.starts(JobId(2))[0].0, open);
+    let reserved: BTreeSet<InstanceId> =
+        h.ctl.instances().iter().filter(|(_, i)| i.ready).map(|(id, _)| *id).collect();
+    assert_eq!(reserved.len(), 2);
+
+    // Job 2 (1 h) ends at 11:01 and job 3 (queued at 11 h) takes its instance then; job 1
+    // (2 h) ends at 12:01.
+    h.run_until(hours(19));
+    assert_eq!(h.outcomes[&JobId(2)], completed(open + mins(60), 1));
+    assert_eq!(h.outcomes[&JobId(1)], completed(open + mins(120), 1));
+    assert_eq!(h.starts(JobId(3))[0].0, open + mins(60));
+    // Window 1 was planned at 18 h (work remains): history over [0 h, 18 h) is
+    // 64 (history) + 8 + 4 + 48 (jobs 1–3) = 124 vCPU-hours ÷ 18 h = 6.9 vCPUs → 2 instances.
+    let reserves: Vec<_> = h
+        .cloud_actions()
+        .into_iter()
+        .filter_map(|(t, a)| match a {
+            CloudAction::Reserve(r) => Some((t, r.start, r.count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reserves, vec![(hours(8), hours(10), 2), (hours(18), hours(20), 2)]);
+
+    // At the close (20 h) both reserved instances of window 0 are terminated; job 3, 9 h
+    // into its 12 h, is interrupted (attempt 1 of 2) and requeued; window 1's instances boot
+    // at 20:01 and it restarts there (attempt 2).
+    h.run_until(hours(20) + mins(1));
+    let gone: BTreeSet<InstanceId> =
+        terminations(&h).iter().filter(|(t, _)| *t == hours(20)).map(|(_, i)| *i).collect();
+    assert_eq!(gone, reserved);
+    assert!(
+        h.actions
+            .iter()
+            .any(|(t, a)| *t == hours(20) && *a == Action::Interrupt { job: JobId(3), attempt: 1 })
+    );
+    let starts = h.starts(JobId(3));
+    assert_eq!(starts.len(), 2);
+    assert_eq!((starts[1].0, starts[1].1), (hours(20) + mins(1), 2));
+    assert!(starts[1].2.iter().all(|i| !reserved.contains(i)));
+
+    // 20:01 + 12 h is after window 1 closes at 30 h: the second attempt is cut at 30 h too,
+    // and that was the last allowed one.
+    h.run_to_end(hours(100));
+    assert_eq!(
+        h.outcomes[&JobId(3)],
+        Outcome::Failed { at: hours(30), reason: FailReason::Interrupted, rejected: false }
+    );
+    // No window after the drain window: 2 planned in all, 4 reserved instances terminated.
+    assert_eq!(h.ctl.stats().windows_planned, 2);
+    assert_eq!(h.ctl.stats().terminated.get("requested"), Some(&4));
+    assert!(h.ctl.instances().is_empty());
+}
+
+#[test]
+fn on_demand_scales_out_within_max_vcpus_and_in_after_idle_timeout() {
+    // Window [0, 24 h), planned at 0 with no job class known: an empty plan. Ticks every 300 s.
+    let mut h = harness(on_demand(8, false), config(SimTime::EPOCH, 24, 0));
+    // Four 4-vCPU jobs of 1 h at 600 s.
+    h.add_jobs((1..=4).map(|id| cpu_job(id, secs(600), 4, SimDuration::from_hours(1))));
+    h.run_to_end(hours(48));
+
+    // At 600 s the unseen class triggers a re-plan (shard offer 0) and the tick scales out:
+    // 16 vCPUs wait, but max_vcpus = 8 allows 8 ÷ 4 = 2 instances.
+    assert_eq!(h.ctl.stats().replans, 1);
+    let l = launches(&h);
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(
+        (l[0].0, l[0].1.offer, l[0].1.option, l[0].1.count),
+        (secs(600), AWS_EAST_C5, LaunchOption::OnDemand, 2)
+    );
+    // Booted at 660 s: jobs 1 and 2 run [660, 4260), jobs 3 and 4 [4260, 7860).
+    for (id, end) in [(1, 4260), (2, 4260), (3, 7860), (4, 7860)] {
+        assert_eq!(h.outcomes[&JobId(id)], completed(secs(end), 1), "job {id}");
+    }
+    // Idle from 7860 s; ticks at 600 + 300k: 8400 s (540 s idle, < 600) keeps them, 8700 s
+    // (840 s idle) lets both go.
+    let t = terminations(&h);
+    assert_eq!(t.iter().map(|(at, _)| *at).collect::<Vec<_>>(), vec![secs(8700); 2]);
+    // Leases: launched at 600 s (to 4200 s); renewed at the tick whose horizon reaches the
+    // lease end: 3900 s (→ 7800 s) and 7500 s (→ 11,400 s). 2 instances × 3 leases × $0.20.
+    assert_eq!(h.ctl.broker().committed(), Money::from_usd(1.20).expect("finite"));
+    assert_eq!(h.ctl.stats().launched.get("on_demand"), Some(&2));
+}
+
+#[test]
+fn an_interrupted_spot_job_is_requeued_and_completes_on_a_retry() {
+    let mut h = harness(on_demand(4, true), config(SimTime::EPOCH, 24, 0));
+    h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_hours(1))]);
+    // Launched (spot) at 600 s, booted and started at 660 s.
+    h.run_until(secs(700));
+    let (attempt, _, nodes) = h.running[&JobId(1)].clone();
+    assert_eq!(attempt, 1);
+    assert_eq!(h.provider(Cloud::Aws).instance(nodes[0]).map(|i| i.1), Some(LaunchOption::Spot));
+    // The spot instance is reclaimed at 1800 s after a 120 s notice.
+    h.provider(Cloud::Aws).interrupt(nodes[0], secs(1680), secs(1800));
+    h.run_to_end(hours(48));
+    // At 1800 s: interrupted and requeued; the tick at 1800 s (600 + 4 × 300) launches a new
+    // spot instance, booted at 1860 s; the retry runs [1860, 5460).
+    assert!(h.actions.contains(&(secs(1800), Action::Interrupt { job: JobId(1), attempt: 1 })));
+    let starts = h.starts(JobId(1));
+    assert_eq!(
+        starts.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
+        vec![(secs(660), 1), (secs(1860), 2)]
+    );
+    assert_ne!(starts[0].2, starts[1].2, "the retry runs on a new instance");
+    assert_eq!(h.outcomes[&JobId(1)], completed(secs(5460), 2));
+    assert_eq!(h.ctl.stats().interruptions, 1);
+    assert_eq!(h.ctl.stats().terminated.get("spot_interruption"), Some(&1));
+}
+
+#[test]
+fn a_job_interrupted_max_attempts_times_fails_interrupted() {
+    let mut h = harness(
+        on_demand(4, true),
+        ControllerConfig { max_attempts: 2, ..config(SimTime::EPOCH, 24, 0) },
+    );
+    h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_hours(1))]);
+    h.run_until(secs(700));
+    let node = h.running[&JobId(1)].2[0];
+    h.provider(Cloud::Aws).interrupt(node, secs(1680), secs(1800));
+    // As above, attempt 2 starts at 1860 s on a new instance; it is reclaimed at 2400 s.
+    h.run_until(secs(1900));
+    let (attempt, _, nodes) = h.running[&JobId(1)].clone();
+    assert_eq!(attempt, 2);
+    h.provider(Cloud::Aws).interrupt(nodes[0], secs(2280), secs(2400));
+    h.run_to_end(hours(48));
+    // 2 attempts of 2: interrupted and failed at 2400 s, never started a third time.
+    assert_eq!(
+        h.outcomes[&JobId(1)],
+        Outcome::Failed { at: secs(2400), reason: FailReason::Interrupted, rejected: false }
+    );
+    assert_eq!(h.starts(JobId(1)).len(), 2);
+    assert!(h.actions.contains(&(secs(2400), Action::Interrupt { job: JobId(1), attempt: 2 })));
+    // Nothing is launched for it afterwards: 2 launches in all.
+    assert_eq!(launches(&h).len(), 2);
+}
+
+#[test]
+fn a_job_nothing_can_run_is_rejected_never_lost() {
+    let mut h = harness(on_demand(8, false), config(SimTime::EPOCH, 24, 0));
+    // A GPU job (no offer has a GPU) and a CPU job needing 64 GiB on 4 vCPUs (the largest type
+    // has 16 GiB): no offer can ever serve either class. A normal job alongside completes.
+    let mut fat = cpu_job(2, secs(600), 4, SimDuration::from_hours(1));
+    fat.resources.memory_mib = 65_536;
+    fat.queue = engine::QueueId(1);
+    h.add_jobs([gpu_job(1, secs(600)), fat, cpu_job(3, secs(600), 2, mins(10))]);
+    h.run_to_end(hours(48));
+    for id in [1, 2] {
+        assert_eq!(
+            h.outcomes[&JobId(id)],
+            Outcome::Failed { at: secs(600), reason: FailReason::NoOffer, rejected: true },
+            "job {id}"
+        );
+    }
+    // Job 3: launched at 600 s, booted at 660 s, done at 1260 s.
+    assert_eq!(h.outcomes[&JobId(3)], completed(secs(1260), 1));
+    assert_eq!(h.ctl.unfinished(), 0);
+}
+
+#[test]
+fn a_job_that_never_gets_capacity_fails_never_ran_at_shutdown() {
+    // Every offer refuses: the job is routed (offer 0 can serve its class) but never placed.
+    let mut h = harness(on_demand(8, false), config(SimTime::EPOCH, 24, 0));
+    h.provider(Cloud::Aws).capacity.extend([
+        (AWS_EAST_C5, 0),
+        (common::AWS_EAST_M5, 0),
+        (common::AWS_WEST_C5, 0),
+    ]);
+    h.provider(Cloud::Gcp).refuse_launch.insert(common::GCP_N2, Refusal::QuotaExceeded);
+    h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_hours(1))]);
+    h.run_to_end(hours(100));
+    // The drain window [24 h, 48 h) is the last one; ticks stop at its close; shutdown at
+    // 100 h fails what is left.
+    assert_eq!(
+        h.outcomes[&JobId(1)],
+        Outcome::Failed { at: hours(100), reason: FailReason::NeverRan, rejected: false }
+    );
+    assert!(h.ctl.stats().intent_failures.get("quota_exceeded").is_some_and(|n| *n > 0));
+}
+
+// ---- no job is ever lost ------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct JobSpec {
+    submit_min: u64,
+    vcpus: u64,
+    runtime_min: u64,
+    gpu: bool,
+}
+
+fn job_spec() -> impl Strategy<Value = JobSpec> {
+    (0u64..600, 1u64..10, 1u64..180, prop::bool::weighted(0.1)).prop_map(
+        |(submit_min, vcpus, runtime_min, gpu)| JobSpec { submit_min, vcpus, runtime_min, gpu },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_submitted_job_completes_or_fails_with_a_reason(
+        jobs in proptest::collection::vec(job_spec(), 1..10),
+        static_policy in any::<bool>(),
+        spot in any::<bool>(),
+        spot_life_min in prop::option::of(20u64..240),
+        max_vcpus in 4u64..24,
+        max_attempts in 1u32..4,
+        refuse_best in any::<bool>(),
+        budget_usd in prop::option::of(1u64..20),
+    ) {
+        let policy: Box<dyn Policy> = if static_policy {
+            Box::new(StaticReservation::new(StaticReservationConfig {
+                product: ProductKind::CapacityReservation,
+                overflow: Some(OnDemandConfig {
+                    max_vcpus,
+                    spot,
+                    idle_timeout_s: 600,
+                    ..OnDemandConfig::default()
+                }),
+            }))
+        } else {
+            on_demand(max_vcpus, spot)
+        };
+        let mut h = harness(policy, ControllerConfig {
+            max_attempts,
+            budget: budget_usd.map(|d| Money(d as i64 * 1_000_000)),
+            ..config(hours(2), 4, 1)
+        });
+        h.ctl.record_history(cpu_job(1000, SimTime::EPOCH, 4, SimDuration::from_hours(1)));
+        h.provider(Cloud::Aws).spot_lifetime = spot_life_min.map(mins);
+        if refuse_best {
+            h.provider(Cloud::Aws).refuse_launch.insert(AWS_EAST_C5, Refusal::InsufficientCapacity);
+        }
+        let submitted: Vec<JobId> = (0..jobs.len() as u64).map(JobId).collect();
+        h.add_jobs(jobs.iter().enumerate().map(|(i, s)| {
+            if s.gpu {
+                gpu_job(i as u64, SimTime::EPOCH + mins(s.submit_min))
+            } else {
+                cpu_job(i as u64, SimTime::EPOCH + mins(s.submit_min), s.vcpus, mins(s.runtime_min))
+            }
+        }));
+        h.run_to_end(hours(24 * 14));
+
+        for id in &submitted {
+            let outcome = h.outcomes.get(id);
+            prop_assert!(outcome.is_some(), "{} was lost", id);
+            match outcome.expect("checked") {
+                Outcome::Completed { attempt, .. } => prop_assert!(*attempt <= max_attempts),
+                Outcome::Failed { reason, rejected, .. } => {
+                    // Rejections are for classes no offer serves (the GPU jobs) only.
+                    let gpu = jobs[id.index()].gpu;
+                    prop_assert_eq!(*rejected, gpu, "{} {:?}", id, reason);
+                    if gpu {
+                        prop_assert_eq!(*reason, FailReason::NoOffer);
+                    } else {
+                        prop_assert!(matches!(reason, FailReason::Interrupted | FailReason::NeverRan));
+                    }
+                }
+            }
+        }
+        prop_assert_eq!(h.outcomes.len(), submitted.len());
+        prop_assert_eq!(h.ctl.unfinished(), 0);
+        prop_assert!(h.running.is_empty());
+        // Every attempt but the last of a job was interrupted.
+        for id in &submitted {
+            let starts = h.starts(*id).len() as u32;
+            prop_assert!(starts <= max_attempts);
+        }
+        if let Some(d) = budget_usd {
+            prop_assert!(h.ctl.broker().committed() <= Money(d as i64 * 1_000_000));
+        }
+        // After shutdown, no instance is left running at any provider.
+        for p in &h.providers {
+            prop_assert!(p.alive().is_empty(), "{:?} still alive at {}", p.alive(), p.cloud);
+        }
+    }
+}
