@@ -23,7 +23,8 @@ use sim::trace::{self, parquet, synth};
   shardcast trace import --format swf HPC2N-2002-2.2-cln.swf.gz -o hpc2n.parquet
   shardcast trace stats hpc2n.parquet
   shardcast trace gen --preset hpc-seasonal --seed 7 --jobs 50000 -o synthetic.parquet
-  shardcast forecast hpc2n.parquet --backtest 8")]
+  shardcast forecast hpc2n.parquet --backtest 8
+  shardcast catalog show scenarios/catalogs/bundled.toml")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +35,9 @@ enum Command {
     /// Import, inspect and generate job traces.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Import real price files into catalogs, merge catalogs, show a catalog.
+    #[command(subcommand)]
+    Catalog(sim::catalog::cli::CatalogCommand),
     /// Run a scenario and write its report.
     #[command(
         after_help = "Writes DIR/summary.json (default reports/<scenario>/<seed>/) and prints \
@@ -262,6 +266,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Trace(TraceCommand::Import(args)) => import(args),
         Command::Trace(TraceCommand::Stats(args)) => stats(args),
         Command::Trace(TraceCommand::Gen(args)) => gen_trace(args),
+        Command::Catalog(command) => sim::catalog::cli::run(command),
         Command::Run(args) => run_scenario(args),
         Command::Forecast(args) => forecast(args),
     }
@@ -376,7 +381,6 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     })?;
     bar.finish_and_clear();
     let path = result
-        .summary
         .write(&out_dir)
         .with_context(|| format!("writing the report to {}", out_dir.display()))?;
     print!("{}", result.summary);

@@ -11,9 +11,11 @@
 //! - [`load`], [`save`]: one catalog file;
 //! - [`merge`]: several catalogs into one (one provider each; a repeated key is an error);
 //! - [`show`]: the table `shardcast catalog show` prints;
+//! - [`cli`]: the `shardcast catalog` subcommands (clap arguments and actions);
 //! - `import`: importers for the SkyPilot GCP and Azure CSVs and the ec2instances AWS JSON,
 //!   with the provider terms and region locations they attach (`scenarios/catalogs/`).
 
+pub mod cli;
 pub mod import;
 mod show;
 
@@ -98,6 +100,17 @@ fn kind(path: &Path) -> Result<Kind, CatalogFileError> {
     }
 }
 
+/// Checks that `path` names a catalog file by its extension (`.toml` or `.json`), before any
+/// work is done to write it.
+pub fn check_extension(path: &Path) -> Result<(), CatalogFileError> {
+    kind(path).map(|_| ())
+}
+
+/// Whether `path` is a TOML catalog by its extension.
+pub fn is_toml(path: &Path) -> bool {
+    matches!(kind(path), Ok(Kind::Toml))
+}
+
 /// Parses catalog text as TOML or JSON and validates it; `path` only names it in errors.
 pub fn parse(text: &str, json: bool, path: &Path) -> Result<Catalog, CatalogFileError> {
     let parse_error = |message: String| CatalogFileError::Parse { path: path.to_owned(), message };
@@ -142,8 +155,9 @@ pub fn save(catalog: &Catalog, path: &Path) -> Result<(), CatalogFileError> {
 
 /// Merges catalogs into one: providers, regions, types and offers are concatenated in input
 /// order; `meta` joins the names with `+`, keeps the earliest prices date (and records each
-/// input's date in the notes), and concatenates sources and notes. A provider, region, type
-/// or offer present in two inputs is an error (the validation's `Duplicate`).
+/// input's date and file name, without its folder, so that the result does not depend on
+/// where the inputs were written), and concatenates sources and notes. A provider, region,
+/// type or offer present in two inputs is an error (the validation's `Duplicate`).
 pub fn merge(inputs: &[(PathBuf, Catalog)]) -> Result<Catalog, CatalogFileError> {
     if inputs.is_empty() {
         return Err(CatalogFileError::NothingToMerge);
@@ -168,7 +182,8 @@ pub fn merge(inputs: &[(PathBuf, Catalog)]) -> Result<Catalog, CatalogFileError>
             "{} ({}; {}): prices dated {}",
             file.meta.name,
             clouds.join(", "),
-            path.display(),
+            path.file_name()
+                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
             file.meta.prices_date
         ));
         out.meta.sources.extend(file.meta.sources.iter().cloned());

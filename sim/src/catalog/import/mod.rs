@@ -212,6 +212,21 @@ pub enum ImportError {
         /// The format.
         format: Format,
     },
+    /// A `--regions` or `--types` name matched no kept offer (a typo, or every row of it was
+    /// skipped).
+    #[error(
+        "{}: no offer kept for {flag} {name:?}: not in the file, or every row of it was \
+         skipped; check the spelling, or import without {flag} {name} to see the skip reasons",
+        path.display()
+    )]
+    Unmatched {
+        /// The input.
+        path: PathBuf,
+        /// `--regions` or `--types`.
+        flag: &'static str,
+        /// The name given.
+        name: String,
+    },
     /// Nothing was kept.
     #[error(
         "{}: no offers kept ({rows_read} rows read); check --regions/--types/--gpu-only/--cpu-only \
@@ -552,6 +567,20 @@ impl<'a> Builder<'a> {
                 path: self.input.to_owned(),
                 rows_read: self.report.rows_read,
             });
+        }
+        for (flag, names, column) in
+            [("--regions", &self.options.regions, 0), ("--types", &self.options.types, 1)]
+        {
+            for name in names {
+                let kept = self.offers.keys().any(|(r, t)| [r, t][column] == name);
+                if !kept {
+                    return Err(ImportError::Unmatched {
+                        path: self.input.to_owned(),
+                        flag,
+                        name: name.clone(),
+                    });
+                }
+            }
         }
         let mut region_names: Vec<&str> = self.offers.keys().map(|(r, _)| r.as_str()).collect();
         region_names.dedup();
