@@ -4,11 +4,19 @@
 //! exercise the same path. Output directories are derived from the scenario name and seed
 //! (`reports/<scenario>/<seed>/`), never from the wall clock.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::platform::fixed;
+use engine::cloud::{Catalog, Cloud, OfferIx};
+use engine::controller::ControllerConfig;
+use engine::{Money, SimDuration};
+
+use crate::catalog::CatalogFileError;
+use crate::platform::cloud::{self, CloudJob, CloudPlatform, CloudRunError};
+use crate::platform::{RunOutcome, fixed};
 use crate::report::Summary;
-use crate::scenario::{LoadedScenario, Platform, Scheduler};
+use crate::report::jobs::{JobsTable, JobsTableError};
+use crate::scenario::{CloudSection, LoadedScenario, Platform, Scheduler};
 use crate::trace::import::{ColumnMap, ImportOptions};
 use crate::trace::{self, Trace, TraceError};
 
@@ -19,6 +27,36 @@ pub enum RunError {
     /// The workload could not be read or generated.
     #[error("workload: {0}")]
     Trace(#[from] TraceError),
+    /// The price catalog could not be loaded.
+    #[error("platform.catalog: {0}")]
+    Catalog(#[from] CatalogFileError),
+    /// The providers, regions and types enabled leave no offer.
+    #[error(
+        "platform: no offer of the catalog matches providers {providers:?}, regions {regions:?} \
+         and instance_types {types:?}; `shardcast catalog show CATALOG` lists them"
+    )]
+    NoOffers {
+        /// Providers enabled.
+        providers: Vec<String>,
+        /// Regions enabled.
+        regions: Vec<String>,
+        /// Types enabled.
+        types: Vec<String>,
+    },
+    /// The cloud replay failed.
+    #[error(transparent)]
+    Cloud(#[from] CloudRunError),
+    /// A report file could not be written.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// `jobs.parquet` could not be written.
+    #[error(transparent)]
+    JobsTable(#[from] JobsTableError),
 }
 
 /// Progress of a run, for a progress bar.
@@ -34,10 +72,38 @@ pub enum Progress {
 }
 
 /// What a run produced.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct RunResult {
     /// The summary (`summary.json`).
     pub summary: Summary,
+    /// The jobs replayed (on clouds, without the history prefix).
+    pub trace: Trace,
+    /// What happened to each.
+    pub outcome: RunOutcome,
+    /// On cloud platforms: the catalog and each job's placement and cost.
+    pub cloud: Option<(Arc<Catalog>, Vec<CloudJob>)>,
+}
+
+impl RunResult {
+    /// The rows of `jobs.parquet`.
+    pub fn jobs_table(&self) -> JobsTable<'_> {
+        JobsTable {
+            trace: &self.trace,
+            outcome: &self.outcome,
+            cloud: self.cloud.as_ref().map(|(c, j)| (c.as_ref(), j.as_slice())),
+        }
+    }
+
+    /// Writes `summary.json` and `jobs.parquet` into `dir` (created if needed); returns the
+    /// summary's path.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf, RunError> {
+        let path = self
+            .summary
+            .write(dir)
+            .map_err(|source| RunError::Write { path: dir.join("summary.json"), source })?;
+        self.jobs_table().write(&dir.join("jobs.parquet"))?;
+        Ok(path)
+    }
 }
 
 /// The default output folder of a run: `reports/<scenario>/<seed>/`.
@@ -81,11 +147,13 @@ pub fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunResult, RunError> {
     let trace = load_workload(loaded)?;
-    progress(Progress::Loaded { jobs: trace.jobs.len() as u64 });
     let scenario = &loaded.scenario;
-    let (outcome, platform_json) = match (&scenario.platform, scenario.policy.scheduler) {
-        (Platform::Fixed { .. }, Scheduler::Fifo) => {
-            let cluster = scenario.platform.fixed_cluster();
+    let sla_wait = SimDuration::from_secs(scenario.policy.sla_wait_s);
+    match &scenario.platform {
+        Platform::Fixed { machines, cores_per_machine } => {
+            progress(Progress::Loaded { jobs: trace.jobs.len() as u64 });
+            let cluster =
+                fixed::FixedCluster { machines: *machines, cores_per_machine: *cores_per_machine };
             let outcome =
                 fixed::run_fifo(&trace, cluster, &mut |done| progress(Progress::Jobs(done)));
             let json = serde_json::json!({
@@ -94,9 +162,96 @@ pub fn run(
                 "cores_per_machine": cluster.cores_per_machine,
                 "scheduler": "fifo",
             });
-            (outcome, json)
+            let summary =
+                Summary::new(&loaded.name, scenario.run.seed, json, &trace, &outcome, sla_wait);
+            Ok(RunResult { summary, trace, outcome, cloud: None })
         }
+        Platform::Cloud(section) => run_cloud(loaded, section, trace, sla_wait, progress),
+    }
+}
+
+/// The offers of `catalog` that `section` enables, in catalog order.
+pub fn enabled_offers(catalog: &Catalog, section: &CloudSection) -> Vec<OfferIx> {
+    let wanted = |list: &[String], name: &str| list.is_empty() || list.iter().any(|x| x == name);
+    catalog
+        .offer_ids()
+        .filter(|ix| {
+            let o = catalog.offer(*ix);
+            wanted(&section.providers, o.cloud.as_str())
+                && wanted(&section.regions, &o.region)
+                && wanted(&section.instance_types, &o.instance_type)
+        })
+        .collect()
+}
+
+fn run_cloud(
+    loaded: &LoadedScenario,
+    section: &CloudSection,
+    trace: Trace,
+    sla_wait: SimDuration,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunResult, RunError> {
+    let scenario = &loaded.scenario;
+    let catalog = Arc::new(crate::catalog::load(&section.catalog)?);
+    let offers = enabled_offers(&catalog, section);
+    if offers.is_empty() {
+        return Err(RunError::NoOffers {
+            providers: section.providers.clone(),
+            regions: section.regions.clone(),
+            types: section.instance_types.clone(),
+        });
+    }
+    let origin = trace.meta.origin.min(trace.first_submit().unwrap_or(trace.meta.origin));
+    let replay_from = origin + SimDuration::from_hours(24 * section.history_days);
+    let (history, replay) = cloud::split_history(&trace, replay_from);
+    progress(Progress::Loaded { jobs: replay.jobs.len() as u64 });
+    let start = if history.is_empty() { origin } else { replay_from };
+    let controller = ControllerConfig {
+        first_window: start,
+        window: SimDuration::from_hours(section.window_h),
+        lead: SimDuration::from_hours(section.lead_h),
+        tick: SimDuration::from_secs(section.tick_s),
+        scheduler: match scenario.policy.scheduler {
+            Scheduler::Fifo => engine::shard::Policy::Fifo,
+            Scheduler::EasyBackfill => engine::shard::Policy::EasyBackfill,
+        },
+        max_attempts: section.max_attempts,
+        budget: section.budget_usd.and_then(Money::from_usd),
+        drain_windows: section.drain_windows,
     };
-    let summary = Summary::new(&loaded.name, scenario.run.seed, platform_json, &trace, &outcome);
-    Ok(RunResult { summary })
+    let platform = CloudPlatform {
+        catalog: Arc::clone(&catalog),
+        offers,
+        sim: section.clouds.clone(),
+        controller,
+        seed: scenario.run.seed,
+    };
+    let policy = scenario.policy.baseline.build();
+    let out = cloud::run(&replay, history, &platform, policy, &mut |done| {
+        progress(Progress::Jobs(done));
+    })?;
+    let providers: Vec<&str> = Cloud::ALL
+        .iter()
+        .filter(|c| platform.offers.iter().any(|o| catalog.offer(*o).cloud == **c))
+        .map(|c| c.as_str())
+        .collect();
+    let json = serde_json::json!({
+        "kind": "cloud",
+        "catalog": section.catalog.file_name().map(|f| f.to_string_lossy().into_owned()),
+        "providers": providers,
+        "offers": platform.offers.len(),
+        "window_h": section.window_h,
+        "lead_h": section.lead_h,
+        "scheduler": match scenario.policy.scheduler {
+            Scheduler::Fifo => "fifo",
+            Scheduler::EasyBackfill => "easy-backfill",
+        },
+        "policy": out.policy,
+        "replay_start_us": start.0,
+        "end_us": out.end.0,
+    });
+    let mut summary =
+        Summary::new(&loaded.name, scenario.run.seed, json, &replay, &out.run, sla_wait);
+    summary.add_cloud(&replay, &catalog, &out);
+    Ok(RunResult { summary, trace: replay, outcome: out.run, cloud: Some((catalog, out.jobs)) })
 }

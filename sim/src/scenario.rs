@@ -31,8 +31,10 @@
 
 use std::path::{Path, PathBuf};
 
+use engine::policy::{OnDemandConfig, StaticReservationConfig};
 use serde::Deserialize;
 
+use crate::cloud::SimCloudConfig;
 use crate::platform::fixed::FixedCluster;
 use crate::trace::synth::SynthSpec;
 
@@ -106,39 +108,155 @@ pub enum Platform {
         #[serde(default = "one")]
         cores_per_machine: u64,
     },
+    /// Simulated clouds bought from by the engine's controller under a policy.
+    Cloud(Box<CloudSection>),
 }
 
 fn one() -> u64 {
     1
 }
 
+/// `[platform] kind = "cloud"`: the clouds, the windows and the controller's limits.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudSection {
+    /// The price catalog (TOML or JSON; relative paths: from the scenario's folder).
+    pub catalog: PathBuf,
+    /// Providers enabled (`aws`, `azure`, `gcp`); default: every provider of the catalog.
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// Regions enabled, by name; default: all.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Instance types enabled, by name; default: all.
+    #[serde(default)]
+    pub instance_types: Vec<String>,
+    /// Reservation window length, hours (default 168: a week).
+    #[serde(default = "default_window_h")]
+    pub window_h: u64,
+    /// How long before a window opens it is planned and reserved, hours (default 24).
+    #[serde(default = "default_lead_h")]
+    pub lead_h: u64,
+    /// How often the policy scales elastic capacity, seconds (default 300).
+    #[serde(default = "default_tick_s")]
+    pub tick_s: u64,
+    /// Attempts a job gets before interruptions fail it (default 3).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Spending cap, USD; default: none.
+    pub budget_usd: Option<f64>,
+    /// Windows planned after the last arrival while work remains (default 2).
+    #[serde(default = "default_drain")]
+    pub drain_windows: u32,
+    /// Days at the start of the workload given to the policy as history, not replayed
+    /// (default 0).
+    #[serde(default)]
+    pub history_days: u64,
+    /// The simulated clouds: supply, quotas, faults, the spot process
+    /// (`[platform.clouds]`, see `sim::cloud::SimCloudConfig`).
+    #[serde(default)]
+    pub clouds: SimCloudConfig,
+}
+
+fn default_window_h() -> u64 {
+    168
+}
+fn default_lead_h() -> u64 {
+    24
+}
+fn default_tick_s() -> u64 {
+    300
+}
+fn default_attempts() -> u32 {
+    3
+}
+fn default_drain() -> u32 {
+    2
+}
+
 impl Platform {
-    /// The fixed cluster this platform describes.
-    pub fn fixed_cluster(&self) -> FixedCluster {
+    /// The fixed cluster this platform describes, if it is one.
+    pub fn fixed_cluster(&self) -> Option<FixedCluster> {
         match *self {
             Platform::Fixed { machines, cores_per_machine } => {
-                FixedCluster { machines, cores_per_machine }
+                Some(FixedCluster { machines, cores_per_machine })
             }
+            Platform::Cloud(_) => None,
         }
     }
 }
 
 /// `[policy]`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// The scheduler inside the platform.
+    /// The scheduler inside the platform (inside each shard, on clouds).
     #[serde(default)]
     pub scheduler: Scheduler,
+    /// What to reserve and scale (`[policy.baseline]`, cloud platforms); default: on-demand.
+    #[serde(default)]
+    pub baseline: Baseline,
+    /// The wait a job should start within, seconds, for SLA attainment (default 3600).
+    #[serde(default = "default_sla_wait_s")]
+    pub sla_wait_s: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            scheduler: Scheduler::default(),
+            baseline: Baseline::default(),
+            sla_wait_s: default_sla_wait_s(),
+        }
+    }
+}
+
+fn default_sla_wait_s() -> u64 {
+    3600
 }
 
 /// Local schedulers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Scheduler {
     /// First in, first out, no backfilling.
     #[default]
     Fifo,
+    /// EASY backfill: later jobs may start early if they do not delay the head job's
+    /// reserved start (cloud platforms).
+    EasyBackfill,
+}
+
+/// `[policy.baseline]`: the baseline policies of `engine::policy`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Baseline {
+    /// Scale on-demand (or spot) capacity with the queue, like a managed batch service.
+    OnDemand(OnDemandConfig),
+    /// The on-demand baseline on the one provider that serves the workload cheapest.
+    CheapestSingleCloud(OnDemandConfig),
+    /// Reserve each window's historical mean demand (and optionally overflow on demand).
+    StaticReservation(StaticReservationConfig),
+}
+
+impl Default for Baseline {
+    fn default() -> Baseline {
+        Baseline::OnDemand(OnDemandConfig::default())
+    }
+}
+
+impl Baseline {
+    /// The engine policy this names.
+    pub fn build(&self) -> Box<dyn engine::policy::Policy> {
+        use engine::policy::{OnDemand, StaticReservation};
+        match self {
+            Baseline::OnDemand(c) => Box::new(OnDemand::new(c.clone())),
+            Baseline::CheapestSingleCloud(c) => {
+                Box::new(OnDemand::new(OnDemandConfig { single_cloud: true, ..c.clone() }))
+            }
+            Baseline::StaticReservation(c) => Box::new(StaticReservation::new(c.clone())),
+        }
+    }
 }
 
 /// Why a scenario could not be loaded.
@@ -219,6 +337,11 @@ impl Scenario {
         {
             scenario.workload.trace = Some(folder.join(trace));
         }
+        if let Platform::Cloud(cloud) = &mut scenario.platform
+            && cloud.catalog.is_relative()
+        {
+            cloud.catalog = folder.join(&cloud.catalog);
+        }
         scenario.validate(path)?;
         let name = scenario.run.name.clone().unwrap_or_else(|| {
             path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
@@ -263,13 +386,44 @@ impl Scenario {
         if w.limit == Some(0) {
             return Err(invalid("workload.limit", "must be at least 1 (or left out)"));
         }
-        match self.platform {
+        match &self.platform {
             Platform::Fixed { machines, cores_per_machine } => {
-                if machines == 0 {
+                if *machines == 0 {
                     return Err(invalid("platform.machines", "must be at least 1"));
                 }
-                if cores_per_machine == 0 {
+                if *cores_per_machine == 0 {
                     return Err(invalid("platform.cores_per_machine", "must be at least 1"));
+                }
+                if self.policy.scheduler != Scheduler::Fifo {
+                    return Err(invalid(
+                        "policy.scheduler",
+                        "the fixed platform schedules first in, first out only; use \"fifo\"",
+                    ));
+                }
+            }
+            Platform::Cloud(c) => {
+                for p in &c.providers {
+                    if engine::cloud::Cloud::parse(p).is_none() {
+                        return Err(invalid(
+                            "platform.providers",
+                            &format!("unknown provider {p:?}; expected aws, azure or gcp"),
+                        ));
+                    }
+                }
+                if c.window_h == 0 {
+                    return Err(invalid("platform.window_h", "must be at least 1 hour"));
+                }
+                if c.tick_s == 0 {
+                    return Err(invalid("platform.tick_s", "must be at least 1 second"));
+                }
+                if c.max_attempts == 0 {
+                    return Err(invalid("platform.max_attempts", "must be at least 1"));
+                }
+                if c.budget_usd.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
+                    return Err(invalid("platform.budget_usd", "must be a non-negative amount"));
+                }
+                if let Err(e) = c.clouds.validate() {
+                    return Err(invalid("platform.clouds", &e.to_string()));
                 }
             }
         }
@@ -353,7 +507,7 @@ machines = 4
     #[test]
     fn sets_override_and_obey_the_same_rules() {
         let loaded = load(GOOD, &["platform.machines=9", "run.name=renamed"]).unwrap();
-        assert_eq!(loaded.scenario.platform.fixed_cluster().machines, 9);
+        assert_eq!(loaded.scenario.platform.fixed_cluster().unwrap().machines, 9);
         assert_eq!(loaded.name, "renamed");
         let err = load(GOOD, &["platform.machnes=9"]).unwrap_err().to_string();
         assert!(err.contains("machnes"), "{err}");
@@ -377,9 +531,48 @@ machines = 4
             .unwrap_err()
             .to_string();
         assert!(err.contains("machines") || err.contains("line"), "{err}");
-        let err = load(&GOOD.replace("kind = \"fixed\"", "kind = \"cloud\""), &[])
+        let err = load(&GOOD.replace("kind = \"fixed\"", "kind = \"clud\""), &[])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("cloud"), "{err}");
+        assert!(err.contains("clud"), "{err}");
+    }
+
+    const CLOUD: &str = r#"
+[run]
+seed = 1
+[workload]
+trace = "t.csv"
+[platform]
+kind = "cloud"
+catalog = "catalogs/c.toml"
+providers = ["aws"]
+[platform.clouds.supply]
+default_instances = 8
+[policy]
+scheduler = "easy-backfill"
+[policy.baseline]
+kind = "static-reservation"
+product = "capacity_reservation"
+"#;
+
+    #[test]
+    fn cloud_platforms_load_with_their_defaults_and_reject_bad_values() {
+        let loaded = load(CLOUD, &[]).unwrap();
+        let Platform::Cloud(c) = &loaded.scenario.platform else { panic!("a cloud platform") };
+        assert_eq!(c.catalog, loaded.path.parent().unwrap().join("catalogs/c.toml"));
+        assert_eq!((c.window_h, c.lead_h, c.tick_s, c.max_attempts), (168, 24, 300, 3));
+        assert_eq!(c.clouds.supply.default_instances, 8);
+        assert_eq!(loaded.scenario.policy.scheduler, Scheduler::EasyBackfill);
+        assert!(matches!(loaded.scenario.policy.baseline, Baseline::StaticReservation(_)));
+        let err = load(CLOUD, &["platform.providers=[\"ibm\"]"]).unwrap_err().to_string();
+        assert!(err.contains("platform.providers") && err.contains("ibm"), "{err}");
+        let err = load(CLOUD, &["platform.window_h=0"]).unwrap_err().to_string();
+        assert!(err.contains("platform.window_h"), "{err}");
+        let err = load(CLOUD, &["policy.baseline.kind=\"magic\""]).unwrap_err().to_string();
+        assert!(err.contains("magic"), "{err}");
+        let err = load(CLOUD, &["policy.baseline.prodct=1"]).unwrap_err().to_string();
+        assert!(err.contains("prodct"), "{err}");
+        let err = load(GOOD, &["policy.scheduler=\"easy-backfill\""]).unwrap_err().to_string();
+        assert!(err.contains("policy.scheduler"), "{err}");
     }
 }

@@ -85,7 +85,12 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
                 }
                 log.record(now, kind::ARRIVAL, u64::from(index));
                 let needed = job.resources.vcpus_ceil().div_ceil(cores).max(1);
-                outcomes.push(JobOutcome { start: None, end: now, state: EndState::Rejected });
+                outcomes.push(JobOutcome {
+                    start: None,
+                    end: now,
+                    state: EndState::Rejected,
+                    reason: Some("too_large"),
+                });
                 if needed > cluster.machines {
                     log.record(now, kind::REJECT, u64::from(index));
                     left += 1;
@@ -113,6 +118,7 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
             outcome.start = Some(now);
             outcome.end = end;
             outcome.state = EndState::Completed;
+            outcome.reason = None;
             log.record(now, kind::START, u64::from(index));
             queue.schedule(end, Event::Finish { job: index, machines });
         }

@@ -2,11 +2,16 @@
 //!
 //! - [`fixed`]: M identical machines with a first-in-first-out scheduler; the simplest platform
 //!   and the proof of the kernel against the golden result in `shared/data/golden/`.
+//! - [`cloud`]: the simulated clouds (`sim::cloud`) driven by the engine's controller, with
+//!   reservation windows, a policy, shards and their local schedulers; costs every job.
+//! - [`cost`]: how a cloud run's bill is shared out between jobs and idle capacity.
 //!
 //! A platform replays a [`crate::trace::Trace`] and returns a [`RunOutcome`]: when each job
 //! started and ended and how, plus the event count and digest. Reports are computed from the
 //! outcome, so every platform reports the same way.
 
+pub mod cloud;
+pub mod cost;
 pub mod fixed;
 
 use engine::SimTime;
@@ -18,6 +23,10 @@ pub enum EndState {
     Completed,
     /// Could never run on this platform (asks for more than the platform has).
     Rejected,
+    /// Stopped for good after it was accepted (see [`JobOutcome::reason`]).
+    Failed,
+    /// Withdrawn before it ran (the trace records it as cancelled while queued).
+    Cancelled,
 }
 
 impl EndState {
@@ -26,6 +35,8 @@ impl EndState {
         match self {
             EndState::Completed => "completed",
             EndState::Rejected => "rejected",
+            EndState::Failed => "failed",
+            EndState::Cancelled => "cancelled",
         }
     }
 }
@@ -39,6 +50,9 @@ pub struct JobOutcome {
     pub end: SimTime,
     /// How it left.
     pub state: EndState,
+    /// Why it failed or was rejected, where the platform says (`no_offer`, `interrupted`,
+    /// `never_ran`).
+    pub reason: Option<&'static str>,
 }
 
 /// The result of replaying a trace on a platform.

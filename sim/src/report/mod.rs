@@ -4,15 +4,24 @@
 //! no absolute paths, fields in a fixed order. Two runs of the same scenario write
 //! byte-identical files. The schema is documented in `reports/README.md`.
 //!
+//! - [`jobs`]: `jobs.parquet`, one row per job.
+//!
 //! Wait percentiles use the nearest-rank rule: the p-th percentile of n sorted waits is the
 //! value at 1-based rank `ceil(p/100 · n)`. It always returns an observed wait and needs no
 //! interpolation.
 
+pub mod jobs;
+
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use engine::cloud::{Catalog, LaunchOption};
+use engine::{Money, SimDuration};
 use serde::Serialize;
 
+use crate::cloud::ChargeKind;
+use crate::platform::cloud::CloudOutcome;
 use crate::platform::{EndState, RunOutcome};
 use crate::trace::Trace;
 
@@ -31,6 +40,20 @@ pub struct Summary {
     pub jobs: JobCounts,
     /// Waits (start − submit) of jobs that started, in seconds.
     pub wait_s: WaitStats,
+    /// The same, per queue (by the trace's queue names).
+    pub wait_s_by_queue: BTreeMap<String, WaitStats>,
+    /// Service-level attainment: jobs that completed within the wait target.
+    pub sla: Sla,
+    /// What the run cost (cloud platforms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<CostSummary>,
+    /// Reserved instance-time that jobs used over what was paid for (cloud platforms that
+    /// reserved anything).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_utilisation: Option<f64>,
+    /// What the controller and policy did (cloud platforms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<CloudActivity>,
     /// Last completion minus the simulation start (the trace's origin), in seconds.
     pub makespan_s: f64,
     /// Busy machine-time over machines × makespan (fixed platform).
@@ -54,15 +77,60 @@ pub struct WorkloadSummary {
     pub jobs: u64,
 }
 
-/// Jobs by end state; `completed + rejected == submitted`.
+/// Jobs by end state; `completed + failed + cancelled + rejected == submitted`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct JobCounts {
     /// Jobs submitted.
     pub submitted: u64,
     /// Jobs that ran to completion.
     pub completed: u64,
+    /// Jobs accepted that stopped for good (see `by_reason`).
+    pub failed: u64,
+    /// Jobs withdrawn before they ran.
+    pub cancelled: u64,
     /// Jobs the platform could never run.
     pub rejected: u64,
+    /// Failed and rejected jobs by reason (`no_offer`, `interrupted`, `never_ran`,
+    /// `too_large`).
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+/// Service-level attainment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Sla {
+    /// The wait target, seconds.
+    pub wait_target_s: f64,
+    /// Share of submitted jobs that completed with a wait at or under the target.
+    pub attained: f64,
+}
+
+/// A cloud run's bill, in US dollars (exact sums of micro-dollar charges).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CostSummary {
+    /// Everything the providers charged.
+    pub total: f64,
+    /// The part jobs used (see `sim::platform::cost`).
+    pub jobs: f64,
+    /// The part no job used: idle instances, unused reservations, commitments, egress.
+    pub idle: f64,
+    /// By provider.
+    pub by_provider: BTreeMap<String, f64>,
+    /// By `provider/region`.
+    pub by_region: BTreeMap<String, f64>,
+    /// By purchase option: `on_demand`, `spot`, `reserved` (usage), a reservation product,
+    /// `commitment:<discount>`, `egress`.
+    pub by_option: BTreeMap<String, f64>,
+    /// The jobs' part by queue (by the trace's queue names).
+    pub by_queue: BTreeMap<String, f64>,
+}
+
+/// What the controller did in a cloud run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CloudActivity {
+    /// The policy.
+    pub policy: String,
+    /// The controller's counts.
+    pub controller: engine::controller::ControllerStats,
 }
 
 /// Wait statistics, seconds.
@@ -110,20 +178,41 @@ impl Summary {
         platform: serde_json::Value,
         trace: &Trace,
         outcome: &RunOutcome,
+        sla_wait: SimDuration,
     ) -> Summary {
         let mut counts = JobCounts { submitted: trace.jobs.len() as u64, ..JobCounts::default() };
         let mut waits = Vec::with_capacity(trace.jobs.len());
+        let mut by_queue: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut within_target = 0u64;
         let mut last_end = outcome.start;
         for (job, result) in trace.jobs.iter().zip(&outcome.jobs) {
             match result.state {
                 EndState::Completed => counts.completed += 1,
+                EndState::Failed => counts.failed += 1,
+                EndState::Cancelled => counts.cancelled += 1,
                 EndState::Rejected => counts.rejected += 1,
             }
+            if let Some(reason) = result.reason {
+                *counts.by_reason.entry(reason.to_owned()).or_default() += 1;
+            }
             if let Some(start) = result.start {
-                waits.push((start - job.submit).0);
+                let wait = start.saturating_since(job.submit);
+                waits.push(wait.0);
+                by_queue.entry(queue_name(trace, job.queue.0 as usize)).or_default().push(wait.0);
                 last_end = last_end.max(result.end);
+                if result.state == EndState::Completed && wait <= sla_wait {
+                    within_target += 1;
+                }
             }
         }
+        let sla = Sla {
+            wait_target_s: sla_wait.as_secs_f64(),
+            attained: if counts.submitted == 0 {
+                1.0
+            } else {
+                within_target as f64 / counts.submitted as f64
+            },
+        };
         let makespan = last_end.saturating_since(outcome.start);
         let utilisation = (makespan.0 > 0 && outcome.capacity > 0).then(|| {
             outcome.busy_machine_us as f64 / (outcome.capacity as f64 * makespan.0 as f64)
@@ -142,12 +231,63 @@ impl Summary {
             },
             jobs: counts,
             wait_s: WaitStats::of(&mut waits),
+            wait_s_by_queue: by_queue
+                .into_iter()
+                .map(|(q, mut w)| (q, WaitStats::of(&mut w)))
+                .collect(),
+            sla,
+            cost_usd: None,
+            reserved_utilisation: None,
+            cloud: None,
             makespan_s: makespan.as_secs_f64(),
             utilisation,
             events: outcome.events,
             digest: outcome.digest.clone(),
             notes: outcome.notes.clone(),
         }
+    }
+
+    /// Adds what a cloud run knows: the bill and its breakdowns, reserved utilisation, the
+    /// controller's counts.
+    pub fn add_cloud(&mut self, trace: &Trace, catalog: &Catalog, cloud: &CloudOutcome) {
+        let usd = |m: Money| m.as_usd();
+        let mut total = Money::ZERO;
+        let mut by_provider: BTreeMap<String, Money> = BTreeMap::new();
+        let mut by_region: BTreeMap<String, Money> = BTreeMap::new();
+        let mut by_option: BTreeMap<String, Money> = BTreeMap::new();
+        let add = |map: &mut BTreeMap<String, Money>, key: String, m: Money| {
+            let e = map.entry(key).or_insert(Money::ZERO);
+            *e = Money(e.0 + m.0);
+        };
+        for c in &cloud.charges {
+            total = Money(total.0 + c.amount.0);
+            add(&mut by_provider, c.cloud.as_str().to_owned(), c.amount);
+            let region = catalog.regions().get(c.region.index()).map_or("?", |r| r.name.as_str());
+            add(&mut by_region, format!("{}/{region}", c.cloud.as_str()), c.amount);
+            add(&mut by_option, option_key(c.kind), c.amount);
+        }
+        let mut by_queue: BTreeMap<String, Money> = BTreeMap::new();
+        let mut jobs = Money::ZERO;
+        for (job, cj) in trace.jobs.iter().zip(&cloud.jobs) {
+            jobs = Money(jobs.0 + cj.cost.0);
+            add(&mut by_queue, queue_name(trace, job.queue.0 as usize), cj.cost);
+        }
+        let dollars =
+            |map: BTreeMap<String, Money>| map.into_iter().map(|(k, v)| (k, usd(v))).collect();
+        self.cost_usd = Some(CostSummary {
+            total: usd(total),
+            jobs: usd(jobs),
+            idle: usd(cloud.attribution.idle),
+            by_provider: dollars(by_provider),
+            by_region: dollars(by_region),
+            by_option: dollars(by_option),
+            by_queue: dollars(by_queue),
+        });
+        self.reserved_utilisation = cloud.attribution.reserved_utilisation();
+        self.cloud = Some(CloudActivity {
+            policy: cloud.policy.clone(),
+            controller: cloud.controller.clone(),
+        });
     }
 
     /// The summary as pretty JSON, ending in a newline.
@@ -166,6 +306,34 @@ impl Summary {
     }
 }
 
+/// A queue's name in reports: the trace's name for it, or its index.
+fn queue_name(trace: &Trace, queue: usize) -> String {
+    trace.queues.get(queue).cloned().unwrap_or_else(|| format!("queue-{queue}"))
+}
+
+/// The `by_option` key of a charge.
+fn option_key(kind: ChargeKind) -> String {
+    match kind {
+        ChargeKind::Usage { option } => match option {
+            LaunchOption::OnDemand => "on_demand".into(),
+            LaunchOption::Spot => "spot".into(),
+            LaunchOption::Reserved(_) => "reserved".into(),
+        },
+        ChargeKind::Reservation { product } | ChargeKind::Upfront { product } => {
+            product.as_str().into()
+        }
+        ChargeKind::Commitment { discount } => format!(
+            "commitment:{}",
+            match discount {
+                engine::cloud::DiscountKind::SavingsPlan => "savings_plan",
+                engine::cloud::DiscountKind::ReservedInstance => "reserved_instance",
+                engine::cloud::DiscountKind::CommittedUse => "committed_use",
+            }
+        ),
+        ChargeKind::Egress => "egress".into(),
+    }
+}
+
 impl fmt::Display for Summary {
     /// The short table `shardcast run` prints.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,16 +344,41 @@ impl fmt::Display for Summary {
             "workload    {} ({}), {} jobs",
             self.workload.source, self.workload.format, self.workload.jobs
         )?;
+        let j = &self.jobs;
         writeln!(
             f,
-            "jobs        {} submitted, {} completed, {} rejected",
-            self.jobs.submitted, self.jobs.completed, self.jobs.rejected
+            "jobs        {} submitted, {} completed, {} failed, {} cancelled, {} rejected",
+            j.submitted, j.completed, j.failed, j.cancelled, j.rejected
         )?;
+        for (reason, n) in &j.by_reason {
+            writeln!(f, "            {n} {reason}")?;
+        }
         writeln!(
             f,
             "wait (s)    mean {:.6}  p50 {:.3}  p95 {:.3}  p99 {:.3}  max {:.3}",
             w.mean, w.p50, w.p95, w.p99, w.max
         )?;
+        writeln!(
+            f,
+            "sla         {:.1} % completed within {} s",
+            self.sla.attained * 100.0,
+            self.sla.wait_target_s
+        )?;
+        if let Some(c) = &self.cost_usd {
+            writeln!(
+                f,
+                "cost (USD)  {:.2} total: {:.2} jobs, {:.2} idle",
+                c.total, c.jobs, c.idle
+            )?;
+            let line = |m: &BTreeMap<String, f64>| {
+                m.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+            };
+            writeln!(f, "  provider  {}", line(&c.by_provider))?;
+            writeln!(f, "  option    {}", line(&c.by_option))?;
+        }
+        if let Some(u) = self.reserved_utilisation {
+            writeln!(f, "reserved    {:.1} % used", u * 100.0)?;
+        }
         writeln!(f, "makespan    {:.3} s", self.makespan_s)?;
         if let Some(u) = self.utilisation {
             writeln!(f, "utilisation {:.1} %", u * 100.0)?;

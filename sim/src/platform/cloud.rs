@@ -1,0 +1,695 @@
+//! The cloud platform: a trace replayed through the engine's [`Controller`] onto the
+//! simulated providers of [`crate::cloud`], costed to the micro-dollar.
+//!
+//! This is the sim driver of DESIGN §2. It owns time and nothing else: the controller decides
+//! (sans-IO, `now` is an argument), the providers answer, the driver carries decisions and
+//! answers between them and plays each job's runtime.
+//!
+//! # The loop
+//!
+//! The next instant is the earliest of: the next arrival, the next job end, a provider's
+//! [`Provider::next_due`], the controller's [`Controller::next_wakeup`]. At that instant, in
+//! this fixed order: arrivals are submitted, finished attempts reported, every provider polled
+//! (in [`Cloud::ALL`] order) and its observations given to the controller; then the
+//! controller decides and its actions are carried out (cloud actions to their provider, a
+//! `Start` schedules the attempt's end), and the providers are polled again, until a round
+//! produces nothing new. The run ends when every job has left and the trace is exhausted,
+//! or when nothing is due any more; [`Controller::shutdown`] then fails what still waits
+//! (`never_ran`) and terminates every instance, and the ledgers are closed.
+//!
+//! Ties at one instant are broken by that order and, within a kind, by job id, cloud order
+//! and the providers' own timer order, so a run is a function of its inputs and seed.
+//!
+//! # History
+//!
+//! Jobs submitted before `history_until` are not replayed: they are given to the controller
+//! as history ([`Controller::record_history`]), which is what the static-reservation baseline
+//! sizes its reservation from. [`split_history`] cuts a trace so.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use engine::cloud::{
+    Catalog, Cloud, CloudAction, LaunchOption, Observation, Observed, OfferIx, Provider,
+    ProviderError, ReservationState,
+};
+use engine::controller::{Action, Controller, ControllerConfig, ControllerStats};
+use engine::ids::{InstanceId, JobId, RequestId, ReservationId};
+use engine::policy::Policy;
+use engine::shard::Capacity;
+use engine::{Job, Money, SimTime};
+
+use super::cost::{Attribution, InstanceLife, ReservationSpan, Segment, attribute};
+use super::{EndState, JobOutcome, RunOutcome};
+use crate::cloud::{Charge, SimCloudConfig, SimCloudError, SimProvider};
+use crate::kernel::rng::RngStreams;
+use crate::kernel::{EventLog, EventQueue};
+use crate::trace::Trace;
+
+/// Event-log kinds of this platform.
+mod kind {
+    pub(super) const ARRIVAL: u8 = 0;
+    pub(super) const START: u8 = 1;
+    pub(super) const FINISH: u8 = 2;
+    pub(super) const REJECT: u8 = 3;
+    pub(super) const FAIL: u8 = 4;
+    pub(super) const INTERRUPT: u8 = 5;
+    pub(super) const LAUNCHED: u8 = 6;
+    pub(super) const TERMINATED: u8 = 7;
+    pub(super) const RESERVATION: u8 = 8;
+    pub(super) const REFUSED: u8 = 9;
+}
+
+/// Rounds of decide-and-carry-out at one instant before the driver calls it a livelock.
+const MAX_ROUNDS: u32 = 10_000;
+
+/// How often (in instants) the progress callback is called.
+const PROGRESS_EVERY: u64 = 1 << 14;
+
+/// Everything the cloud platform needs besides the trace and the policy.
+#[derive(Clone, Debug)]
+pub struct CloudPlatform {
+    /// The catalog every provider and the policy read.
+    pub catalog: Arc<Catalog>,
+    /// The offers the policy may use (enabled providers, regions and types).
+    pub offers: Vec<OfferIx>,
+    /// The simulated clouds' knobs.
+    pub sim: SimCloudConfig,
+    /// The controller's knobs; `first_window` is where the replay starts.
+    pub controller: ControllerConfig,
+    /// The scenario seed (the providers' random streams derive from it).
+    pub seed: u64,
+}
+
+/// Why a cloud run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CloudRunError {
+    /// A simulated provider could not be built from the catalog and configuration.
+    #[error(transparent)]
+    Setup(#[from] SimCloudError),
+    /// A provider rejected a request as malformed: a bug in the controller or broker.
+    #[error("provider error (a bug; please report it with the scenario): {0}")]
+    Provider(#[from] ProviderError),
+    /// An action named an instance or reservation no provider reported.
+    #[error("the controller addressed {what}, which no provider reported (a bug)")]
+    Unaddressed {
+        /// What.
+        what: String,
+    },
+    /// The controller and providers kept answering each other at one instant.
+    #[error("no progress after {MAX_ROUNDS} rounds at t = {at} (a bug; please report it)")]
+    Livelock {
+        /// The instant.
+        at: SimTime,
+    },
+}
+
+/// Where a job last ran and what it paid.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloudJob {
+    /// The shard (its offer) and how its first instance was paid, for the last attempt.
+    pub placement: Option<(OfferIx, LaunchOption)>,
+    /// Attempts started.
+    pub attempts: u32,
+    /// Its part of the bill (see [`super::cost`]).
+    pub cost: Money,
+}
+
+/// A cloud run's result: the common [`RunOutcome`] plus what only clouds have.
+#[derive(Clone, Debug)]
+pub struct CloudOutcome {
+    /// Starts, ends and end states, event count and digest.
+    pub run: RunOutcome,
+    /// Per job, indexed like the trace.
+    pub jobs: Vec<CloudJob>,
+    /// Every provider's charges, providers in [`Cloud::ALL`] order.
+    pub charges: Vec<Charge>,
+    /// The bill shared out.
+    pub attribution: Attribution,
+    /// What the controller did.
+    pub controller: ControllerStats,
+    /// The policy's name.
+    pub policy: String,
+    /// When the run ended (the ledgers were closed then).
+    pub end: SimTime,
+}
+
+/// Cuts `trace` at `until`: the jobs submitted before it (history, in submit order) and a
+/// trace of the rest with dense ids again (dependencies on history jobs are dropped, the
+/// others renumbered).
+pub fn split_history(trace: &Trace, until: SimTime) -> (Vec<Job>, Trace) {
+    let n = trace.jobs.partition_point(|j| j.submit < until);
+    let history = trace.jobs[..n].to_vec();
+    let shift = n as u64;
+    let jobs = trace.jobs[n..]
+        .iter()
+        .map(|j| {
+            let mut j = j.clone();
+            j.id = JobId(j.id.0 - shift);
+            j.dependencies = j
+                .dependencies
+                .iter()
+                .filter(|d| d.0 >= shift)
+                .map(|d| JobId(d.0 - shift))
+                .collect();
+            j
+        })
+        .collect();
+    let replay = Trace {
+        jobs,
+        provenance: trace.provenance.get(n..).map(<[_]>::to_vec).unwrap_or_default(),
+        queues: trace.queues.clone(),
+        users: trace.users.clone(),
+        meta: trace.meta.clone(),
+    };
+    (history, replay)
+}
+
+struct Attempt {
+    number: u32,
+    start: SimTime,
+    instances: Vec<(InstanceId, Capacity)>,
+}
+
+struct Driver<'a> {
+    trace: &'a Trace,
+    start: SimTime,
+    catalog: Arc<Catalog>,
+    providers: BTreeMap<Cloud, SimProvider>,
+    controller: Controller,
+    ends: EventQueue<(JobId, u32)>,
+    log: EventLog,
+    outcomes: Vec<JobOutcome>,
+    jobs: Vec<CloudJob>,
+    running: BTreeMap<JobId, Attempt>,
+    segments: Vec<Segment>,
+    lives: BTreeMap<InstanceId, InstanceLife>,
+    instance_cloud: BTreeMap<InstanceId, Cloud>,
+    reservation_cloud: BTreeMap<ReservationId, Cloud>,
+    request_count: BTreeMap<RequestId, u32>,
+    reservation_count: BTreeMap<ReservationId, u32>,
+    instance_offer: BTreeMap<InstanceId, OfferIx>,
+    spans: BTreeMap<ReservationId, ReservationSpan>,
+    left: u64,
+}
+
+/// Replays `trace` on `platform` under `policy`; `history` is given to the controller first.
+/// `progress` is called now and then with the number of jobs that have left.
+pub fn run(
+    trace: &Trace,
+    history: Vec<Job>,
+    platform: &CloudPlatform,
+    policy: Box<dyn Policy>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<CloudOutcome, CloudRunError> {
+    let start = platform.controller.first_window;
+    let streams = RngStreams::new(platform.seed);
+    let mut providers = BTreeMap::new();
+    for cloud in Cloud::ALL {
+        if platform.catalog.provider(cloud).is_some()
+            && platform.offers.iter().any(|o| platform.catalog.offer(*o).cloud == cloud)
+        {
+            let p = SimProvider::new(
+                cloud,
+                Arc::clone(&platform.catalog),
+                &platform.sim,
+                &streams,
+                start,
+            )?;
+            providers.insert(cloud, p);
+        }
+    }
+    let policy_name = policy.name().to_owned();
+    let mut controller = Controller::new(
+        Arc::clone(&platform.catalog),
+        platform.offers.clone(),
+        policy,
+        platform.controller.clone(),
+    );
+    let history_jobs = history.len();
+    for job in history {
+        controller.record_history(job);
+    }
+    let mut driver = Driver {
+        trace,
+        start,
+        catalog: Arc::clone(&platform.catalog),
+        providers,
+        controller,
+        ends: EventQueue::new(start),
+        log: EventLog::new(),
+        outcomes: trace
+            .jobs
+            .iter()
+            .map(|j| JobOutcome {
+                start: None,
+                end: j.submit,
+                state: EndState::Failed,
+                reason: Some("never_ran"),
+            })
+            .collect(),
+        jobs: vec![CloudJob::default(); trace.jobs.len()],
+        running: BTreeMap::new(),
+        segments: Vec::new(),
+        lives: BTreeMap::new(),
+        instance_cloud: BTreeMap::new(),
+        reservation_cloud: BTreeMap::new(),
+        request_count: BTreeMap::new(),
+        reservation_count: BTreeMap::new(),
+        instance_offer: BTreeMap::new(),
+        spans: BTreeMap::new(),
+        left: 0,
+    };
+    let end = driver.replay(start, progress)?;
+    let mut outcome = driver.finish(end, policy_name)?;
+    if history_jobs > 0 {
+        outcome.run.notes.push(format!(
+            "{history_jobs} jobs submitted before the replay were given to the policy as \
+             history and not replayed"
+        ));
+    }
+    Ok(outcome)
+}
+
+impl Driver<'_> {
+    fn replay(
+        &mut self,
+        start: SimTime,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<SimTime, CloudRunError> {
+        let mut next_arrival = 0usize;
+        let mut now = start;
+        let mut instants = 0u64;
+        if self.trace.jobs.is_empty() {
+            self.controller.end_of_trace();
+        }
+        loop {
+            let arrivals_done = next_arrival >= self.trace.jobs.len();
+            if arrivals_done && self.controller.unfinished() == 0 {
+                break;
+            }
+            let candidates = [
+                self.trace.jobs.get(next_arrival).map(|j| j.submit.max(now)),
+                self.ends.peek_time(),
+                self.providers.values().filter_map(|p| p.next_due()).min(),
+                self.controller.next_wakeup(),
+            ];
+            // With no arrival, no job running and the controller done planning, provider
+            // timers alone (spot reprices, notices of idle instances) cannot move a job.
+            let anything_but_providers =
+                candidates[0].is_some() || candidates[1].is_some() || candidates[3].is_some();
+            if !anything_but_providers {
+                break;
+            }
+            let Some(t) = candidates.into_iter().flatten().min() else { break };
+            now = t.max(now);
+            instants += 1;
+            while let Some(job) = self.trace.jobs.get(next_arrival)
+                && job.submit <= now
+            {
+                self.log.record(now, kind::ARRIVAL, job.id.0);
+                self.controller.submit(now, job.clone());
+                next_arrival += 1;
+                if next_arrival == self.trace.jobs.len() {
+                    self.controller.end_of_trace();
+                }
+            }
+            while self.ends.peek_time().is_some_and(|e| e <= now) {
+                let Some((_, (job, attempt))) = self.ends.pop() else { break };
+                self.attempt_ended(now, job, attempt);
+            }
+            self.settle(now)?;
+            if instants.is_multiple_of(PROGRESS_EVERY) {
+                progress(self.left);
+            }
+        }
+        progress(self.left);
+        Ok(now)
+    }
+
+    /// Polls, decides and carries out until a round produces nothing at `now`.
+    fn settle(&mut self, now: SimTime) -> Result<(), CloudRunError> {
+        for _ in 0..MAX_ROUNDS {
+            let observed = self.poll(now);
+            for obs in &observed {
+                self.controller.observe(now, obs);
+            }
+            let actions = self.controller.decide(now);
+            if observed.is_empty() && actions.is_empty() {
+                return Ok(());
+            }
+            self.carry_out(now, actions)?;
+        }
+        Err(CloudRunError::Livelock { at: now })
+    }
+
+    fn poll(&mut self, now: SimTime) -> Vec<Observed> {
+        let mut all = Vec::new();
+        for provider in self.providers.values_mut() {
+            all.extend(provider.poll(now));
+        }
+        for obs in &all {
+            self.track(obs);
+        }
+        all
+    }
+
+    /// Keeps the facts the bill and the routing of actions need.
+    fn track(&mut self, obs: &Observed) {
+        match &obs.observation {
+            Observation::Launched { instance, option, offer, .. } => {
+                self.log.record(obs.at, kind::LAUNCHED, instance.0);
+                self.instance_cloud.insert(*instance, obs.cloud);
+                self.instance_offer.insert(*instance, *offer);
+                let reservation = match option {
+                    LaunchOption::Reserved(r) => Some(*r),
+                    _ => None,
+                };
+                self.lives.insert(
+                    *instance,
+                    InstanceLife { launched: obs.at, ended: SimTime::MAX, reservation },
+                );
+            }
+            Observation::Terminated { instance, .. } => {
+                self.log.record(obs.at, kind::TERMINATED, instance.0);
+                if let Some(life) = self.lives.get_mut(instance) {
+                    life.ended = obs.at;
+                }
+            }
+            Observation::Reservation { request, reservation, state, .. } => {
+                self.log.record(obs.at, kind::RESERVATION, reservation.0);
+                self.reservation_cloud.insert(*reservation, obs.cloud);
+                if let Some(count) = self.request_count.get(request) {
+                    self.reservation_count.insert(*reservation, *count);
+                }
+                match state {
+                    ReservationState::Active => {
+                        let count = self.reservation_count.get(reservation).copied().unwrap_or(0);
+                        self.spans.entry(*reservation).or_insert(ReservationSpan {
+                            count,
+                            active_from: obs.at,
+                            until: SimTime::MAX,
+                        });
+                    }
+                    ReservationState::Expired | ReservationState::Cancelled => {
+                        if let Some(span) = self.spans.get_mut(reservation) {
+                            span.until = span.until.min(obs.at);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Observation::Refused { request, .. } => {
+                self.log.record(obs.at, kind::REFUSED, request.0);
+            }
+            _ => {}
+        }
+    }
+
+    fn carry_out(&mut self, now: SimTime, actions: Vec<Action>) -> Result<(), CloudRunError> {
+        for action in actions {
+            match action {
+                Action::Cloud(cloud_action) => {
+                    let cloud = self.cloud_of(&cloud_action)?;
+                    if let CloudAction::Reserve(r) = &cloud_action {
+                        // The provider's reports name the request, not the count.
+                        self.request_count.insert(r.request, r.count);
+                    }
+                    let provider = self.providers.get_mut(&cloud).ok_or_else(|| {
+                        CloudRunError::Unaddressed { what: format!("provider {cloud}") }
+                    })?;
+                    provider.execute(now, &cloud_action)?;
+                }
+                Action::Start { job, attempt, instances } => {
+                    self.log.record(now, kind::START, job.0);
+                    let runtime = self.trace.jobs[job.0 as usize].runtime;
+                    self.ends.schedule(now + runtime, (job, attempt));
+                    let j = &mut self.jobs[job.0 as usize];
+                    j.attempts = attempt;
+                    j.placement = instances.first().and_then(|(i, _)| {
+                        let info = self.controller.instances().get(i)?;
+                        Some((info.shard, info.option))
+                    });
+                    self.outcomes[job.0 as usize].start = Some(now);
+                    self.running.insert(job, Attempt { number: attempt, start: now, instances });
+                }
+                Action::Interrupt { job, attempt } => {
+                    self.log.record(now, kind::INTERRUPT, job.0);
+                    if self.running.get(&job).is_some_and(|a| a.number == attempt) {
+                        self.close_attempt(now, job);
+                    }
+                }
+                Action::Reject { job, reason } => {
+                    self.log.record(now, kind::REJECT, job.0);
+                    self.leave(now, job, EndState::Rejected, Some(reason.as_str()));
+                }
+                Action::Fail { job, reason } => {
+                    self.log.record(now, kind::FAIL, job.0);
+                    if self.running.contains_key(&job) {
+                        self.close_attempt(now, job);
+                    }
+                    self.leave(now, job, EndState::Failed, Some(reason.as_str()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn cloud_of(&self, action: &CloudAction) -> Result<Cloud, CloudRunError> {
+        let unaddressed = |what: String| CloudRunError::Unaddressed { what };
+        match action {
+            CloudAction::Reserve(r) => Ok(self.catalog.offer(r.offer).cloud),
+            CloudAction::Launch(l) => Ok(self.catalog.offer(l.offer).cloud),
+            CloudAction::Commit(c) => Ok(self.catalog.offer(c.offer).cloud),
+            CloudAction::Cancel { reservation, .. } => self
+                .reservation_cloud
+                .get(reservation)
+                .copied()
+                .ok_or_else(|| unaddressed(format!("reservation {reservation}"))),
+            CloudAction::Terminate { instance, .. } => self
+                .instance_cloud
+                .get(instance)
+                .copied()
+                .ok_or_else(|| unaddressed(format!("instance {instance}"))),
+        }
+    }
+
+    fn attempt_ended(&mut self, now: SimTime, job: JobId, attempt: u32) {
+        if !self.running.get(&job).is_some_and(|a| a.number == attempt) {
+            return; // An interrupted attempt's end: already closed.
+        }
+        self.log.record(now, kind::FINISH, job.0);
+        self.close_attempt(now, job);
+        self.controller.finished(now, job, attempt);
+        self.leave(now, job, EndState::Completed, None);
+    }
+
+    fn close_attempt(&mut self, now: SimTime, job: JobId) {
+        let Some(attempt) = self.running.remove(&job) else { return };
+        for (instance, given) in attempt.instances {
+            let Some(info) = self.controller_instance_capacity(instance) else { continue };
+            let share_ppm = if info.gpu_milli > 0 {
+                given.gpu_milli.saturating_mul(1_000_000) / info.gpu_milli
+            } else if info.cpu_milli > 0 {
+                given.cpu_milli.saturating_mul(1_000_000) / info.cpu_milli
+            } else {
+                0
+            };
+            self.segments.push(Segment {
+                job,
+                instance,
+                share_ppm: share_ppm.min(1_000_000),
+                start: attempt.start,
+                end: now,
+            });
+        }
+    }
+
+    fn controller_instance_capacity(&self, instance: InstanceId) -> Option<Capacity> {
+        let offer = self.instance_offer.get(&instance)?;
+        Some(engine::policy::offer_capacity(&self.catalog, *offer))
+    }
+
+    fn leave(&mut self, now: SimTime, job: JobId, state: EndState, reason: Option<&'static str>) {
+        let o = &mut self.outcomes[job.0 as usize];
+        o.end = now;
+        o.state = state;
+        o.reason = reason;
+        self.left += 1;
+    }
+
+    fn finish(mut self, end: SimTime, policy: String) -> Result<CloudOutcome, CloudRunError> {
+        let actions = self.controller.shutdown(end);
+        self.carry_out(end, actions)?;
+        let observed = self.poll(end);
+        for obs in &observed {
+            self.controller.observe(end, obs);
+        }
+        let mut charges = Vec::new();
+        for provider in self.providers.values_mut() {
+            provider.close(end)?;
+            charges.extend(provider.ledger().charges().iter().cloned());
+        }
+        for life in self.lives.values_mut() {
+            life.ended = life.ended.min(end);
+        }
+        for span in self.spans.values_mut() {
+            span.until = span.until.min(end);
+        }
+        let attribution = attribute(&charges, &self.lives, &self.spans, &self.segments);
+        for (job, cost) in &attribution.per_job {
+            self.jobs[job.0 as usize].cost = *cost;
+        }
+        let busy: u128 =
+            self.segments.iter().map(|s| u128::from(s.end.saturating_since(s.start).0)).sum();
+        let run = RunOutcome {
+            jobs: self.outcomes,
+            start: self.start,
+            capacity: 0,
+            busy_machine_us: busy,
+            events: self.log.events(),
+            digest: self.log.digest(),
+            notes: Vec::new(),
+        };
+        Ok(CloudOutcome {
+            run,
+            jobs: self.jobs,
+            charges,
+            attribution,
+            controller: self.controller.stats().clone(),
+            policy,
+            end,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::import::load_terms;
+    use crate::trace::{RawJob, TraceBuilder};
+    use engine::cloud::{CatalogFile, CatalogMeta, InstanceType, Offer, Region, SpotOffer};
+    use engine::policy::{OnDemand, OnDemandConfig};
+    use engine::{Resources, SimDuration};
+
+    /// AWS terms (per-second billing, 60 s minimum, 75 s boot) with one region and one
+    /// 4-vCPU type at $0.40/h on demand, $0.12/h spot.
+    fn catalog() -> Arc<Catalog> {
+        let file = CatalogFile {
+            meta: CatalogMeta {
+                name: "test".into(),
+                prices_date: "2026-11-25".into(),
+                sources: vec![],
+                notes: vec![],
+            },
+            providers: vec![load_terms(Cloud::Aws, None).unwrap()],
+            regions: vec![Region { cloud: Cloud::Aws, name: "r1".into(), location: None }],
+            instance_types: vec![InstanceType {
+                cloud: Cloud::Aws,
+                name: "m.xlarge".into(),
+                vcpus: 4,
+                memory_mib: 16_384,
+                gpus: 0,
+                gpu_kind: None,
+            }],
+            offers: vec![Offer {
+                cloud: Cloud::Aws,
+                region: "r1".into(),
+                instance_type: "m.xlarge".into(),
+                on_demand_usd_per_hour: 0.40,
+                spot: Some(SpotOffer { usd_per_hour: 0.12, band: None }),
+                discounted_usd_per_hour: BTreeMap::new(),
+            }],
+        };
+        Arc::new(Catalog::new(file).unwrap())
+    }
+
+    fn trace(jobs: &[(u64, u64, u64)]) -> Trace {
+        let mut builder = TraceBuilder::new("test", "test");
+        for (i, &(submit, runtime, vcpus)) in jobs.iter().enumerate() {
+            builder.push(RawJob {
+                name: i.to_string(),
+                submit: SimTime::from_secs(submit),
+                runtime: SimDuration::from_secs(runtime),
+                resources: Resources {
+                    cpu_milli: vcpus * 1000,
+                    memory_mib: 1024,
+                    ..Resources::default()
+                },
+                ..RawJob::default()
+            });
+        }
+        builder.finish()
+    }
+
+    fn platform(catalog: Arc<Catalog>) -> CloudPlatform {
+        let offers = catalog.offer_ids().collect();
+        CloudPlatform {
+            catalog,
+            offers,
+            sim: SimCloudConfig { failure_rate_per_hour: 0.0, ..SimCloudConfig::default() },
+            controller: ControllerConfig {
+                first_window: SimTime(0),
+                window: SimDuration::from_hours(168),
+                lead: SimDuration::from_hours(24),
+                tick: SimDuration::from_secs(60),
+                scheduler: engine::shard::Policy::Fifo,
+                max_attempts: 3,
+                budget: None,
+                drain_windows: 1,
+            },
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn on_demand_replay_by_hand() {
+        // One 4-vCPU job at t = 0 running 3,600 s. The first decision (t = 0) plans the window
+        // and scales: one instance is launched at t = 0 and boots in 75 s (AWS terms), so the
+        // job starts at 75 s and ends at 3,675 s. The instance idles from then; with a 300 s
+        // idle timeout and a 60 s tick it is let go at the first tick at or after
+        // 3,675 + 300 = 3,975 s, i.e. t = 4,020 s (ticks fall on multiples of 60 s).
+        // Billed per second: 4,020 s × $0.40/h = $0.446667 (446 667 µ$). The job held the
+        // whole instance for 3,600 of its 4,020 s: 446 667 × 3600/4020 = 400 000 µ$ (rounded
+        // down); idle the remaining 46 667 µ$.
+        let catalog = catalog();
+        let t = trace(&[(0, 3600, 4)]);
+        let policy = Box::new(OnDemand::new(OnDemandConfig::default()));
+        let out = run(&t, vec![], &platform(catalog), policy, &mut |_| {}).unwrap();
+        let job = out.run.jobs[0];
+        assert_eq!(job.state, EndState::Completed);
+        assert_eq!(job.start, Some(SimTime::from_secs(75)));
+        assert_eq!(job.end, SimTime::from_secs(3675));
+        let total: i64 = out.charges.iter().map(|c| c.amount.0).sum();
+        assert_eq!(total, 408_333);
+        assert_eq!(out.jobs[0].cost, Money(399_999));
+        assert_eq!(out.attribution.idle, Money(8_334));
+    }
+
+    #[test]
+    fn every_job_ends_and_the_bill_adds_up() {
+        // A GPU job has no offer and is rejected (no_offer); the others complete, the
+        // 64-vCPU one across 16 instances.
+        let catalog = catalog();
+        let mut t = trace(&[(0, 600, 2), (10, 600, 4), (20, 100, 64), (30, 1200, 1), (40, 60, 1)]);
+        t.jobs[4].resources.gpu_milli = 1000;
+        let policy = Box::new(OnDemand::new(OnDemandConfig::default()));
+        let out = run(&t, vec![], &platform(catalog), policy, &mut |_| {}).unwrap();
+        let states: Vec<EndState> = out.run.jobs.iter().map(|j| j.state).collect();
+        assert_eq!(
+            states,
+            [
+                EndState::Completed,
+                EndState::Completed,
+                EndState::Completed,
+                EndState::Completed,
+                EndState::Rejected
+            ]
+        );
+        assert_eq!(out.run.jobs[4].reason, Some("no_offer"));
+        let total: i64 = out.charges.iter().map(|c| c.amount.0).sum();
+        let jobs: i64 = out.jobs.iter().map(|j| j.cost.0).sum();
+        assert_eq!(jobs + out.attribution.idle.0, total);
+    }
+}
