@@ -135,7 +135,9 @@ pub fn to_text(catalog: &Catalog, path: &Path) -> Result<String, CatalogFileErro
     let serialise =
         |message: String| CatalogFileError::Serialise { path: path.to_owned(), message };
     let mut text = match kind(path)? {
-        Kind::Toml => toml::to_string(catalog.file()).map_err(|e| serialise(e.to_string()))?,
+        Kind::Toml => {
+            toml::to_string_pretty(catalog.file()).map_err(|e| serialise(e.to_string()))?
+        }
         Kind::Json => {
             serde_json::to_string_pretty(catalog.file()).map_err(|e| serialise(e.to_string()))?
         }

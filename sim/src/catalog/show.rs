@@ -138,7 +138,13 @@ pub fn show(catalog: &Catalog, filter: &ShowFilter) -> String {
         let _ = writeln!(
             out,
             "  {:<6} {:<22} {:<26} {:>5} {:>10.4} {:>10.5} {:>10}",
-            o.cloud, o.region, o.instance_type, vcpus, o.on_demand_usd_per_hour, per, spot
+            o.cloud.as_str(),
+            o.region,
+            o.instance_type,
+            vcpus,
+            o.on_demand_usd_per_hour,
+            per,
+            spot
         );
     }
     let _ = writeln!(out, "\ncheapest offer per GPU kind, on-demand USD per GPU-hour:");
@@ -151,7 +157,13 @@ pub fn show(catalog: &Catalog, filter: &ShowFilter) -> String {
         let _ = writeln!(
             out,
             "  {:<12} {:<6} {:<22} {:<26} {:>4} {:>10.4} {:>10.4}",
-            kind, o.cloud, o.region, o.instance_type, gpus, o.on_demand_usd_per_hour, per
+            kind,
+            o.cloud.as_str(),
+            o.region,
+            o.instance_type,
+            gpus,
+            o.on_demand_usd_per_hour,
+            per
         );
     }
     out
