@@ -44,7 +44,7 @@ use crate::job::{GpuKind, Job};
 use crate::money::Money;
 use crate::policy::{
     InstanceView, JobClass, Plan, PlanContext, Policy, ScaleContext, ShardView, Window,
-    offer_capacity,
+    offer_capacity, ranked_offers,
 };
 use crate::shard::{Capacity, LocalScheduler, QueuedJob};
 use crate::time::{SimDuration, SimTime};
@@ -289,8 +289,18 @@ impl Controller {
 
     /// A job recorded before the replay starts: history for the policy, never run.
     pub fn record_history(&mut self, job: Job) {
-        self.note_class(&job);
+        if self.servable(&job) {
+            self.note_class(&job);
+        }
         self.history.push(job);
+    }
+
+    /// Whether some offer can run `job` on its own. A job no offer can run must not widen its
+    /// class's largest demand: that would make the whole class unroutable, and every job of
+    /// it rejected.
+    fn servable(&self, job: &Job) -> bool {
+        let demand = Capacity::from_resources(&job.resources);
+        !ranked_offers(&self.catalog, &self.offers, &JobClass::of(job), demand).is_empty()
     }
 
     fn note_class(&mut self, job: &Job) -> JobClass {
@@ -305,8 +315,13 @@ impl Controller {
         class
     }
 
-    /// A job arrives.
+    /// A job arrives. A job no offer can ever run is rejected (`no_offer`) at the next
+    /// [`Controller::decide`].
     pub fn submit(&mut self, now: SimTime, job: Job) {
+        if !self.servable(&job) {
+            self.outbox.push(Action::Reject { job: job.id, reason: FailReason::NoOffer });
+            return;
+        }
         let known = self.classes.contains_key(&JobClass::of(&job));
         let class = self.note_class(&job);
         let id = job.id;

@@ -322,17 +322,32 @@ struct JobSpec {
     submit_min: u64,
     vcpus: u64,
     runtime_min: u64,
+    /// Asks for a GPU: no offer has one.
     gpu: bool,
+    /// Asks for 64 GiB: no offer has that much.
+    fat: bool,
+}
+
+impl JobSpec {
+    fn servable(&self) -> bool {
+        !self.gpu && !self.fat
+    }
 }
 
 fn job_spec() -> impl Strategy<Value = JobSpec> {
-    (0u64..600, 1u64..10, 1u64..180, prop::bool::weighted(0.1)).prop_map(
-        |(submit_min, vcpus, runtime_min, gpu)| JobSpec { submit_min, vcpus, runtime_min, gpu },
+    (0u64..600, 1u64..10, 1u64..180, prop::bool::weighted(0.1), prop::bool::weighted(0.1)).prop_map(
+        |(submit_min, vcpus, runtime_min, gpu, fat)| JobSpec {
+            submit_min,
+            vcpus,
+            runtime_min,
+            gpu,
+            fat,
+        },
     )
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn every_submitted_job_completes_or_fails_with_a_reason(
@@ -370,10 +385,15 @@ proptest! {
         }
         let submitted: Vec<JobId> = (0..jobs.len() as u64).map(JobId).collect();
         h.add_jobs(jobs.iter().enumerate().map(|(i, s)| {
+            let submit = SimTime::EPOCH + mins(s.submit_min);
             if s.gpu {
-                gpu_job(i as u64, SimTime::EPOCH + mins(s.submit_min))
+                gpu_job(i as u64, submit)
             } else {
-                cpu_job(i as u64, SimTime::EPOCH + mins(s.submit_min), s.vcpus, mins(s.runtime_min))
+                let mut job = cpu_job(i as u64, submit, s.vcpus, mins(s.runtime_min));
+                if s.fat {
+                    job.resources.memory_mib = 65_536;
+                }
+                job
             }
         }));
         h.run_to_end(hours(24 * 14));
@@ -384,10 +404,10 @@ proptest! {
             match outcome.expect("checked") {
                 Outcome::Completed { attempt, .. } => prop_assert!(*attempt <= max_attempts),
                 Outcome::Failed { reason, rejected, .. } => {
-                    // Rejections are for classes no offer serves (the GPU jobs) only.
-                    let gpu = jobs[id.index()].gpu;
-                    prop_assert_eq!(*rejected, gpu, "{} {:?}", id, reason);
-                    if gpu {
+                    // Rejections are for jobs no offer serves only, and only those are rejected.
+                    let servable = jobs[id.index()].servable();
+                    prop_assert_eq!(*rejected, !servable, "{} {:?}", id, reason);
+                    if !servable {
                         prop_assert_eq!(*reason, FailReason::NoOffer);
                     } else {
                         prop_assert!(matches!(reason, FailReason::Interrupted | FailReason::NeverRan));

@@ -682,12 +682,7 @@ impl Harness {
             self.trace_ended = true;
             self.ctl.end_of_trace();
         }
-        for i in 0..self.providers.len() {
-            for obs in self.providers[i].poll(t) {
-                self.ctl.observe(t, &obs);
-                self.observed.push(obs);
-            }
-        }
+        // A job ending at `t` ends before an instance that goes at `t` takes it down.
         let ending: Vec<(JobId, u32)> = self
             .running
             .iter()
@@ -697,7 +692,14 @@ impl Harness {
         for (job, attempt) in ending {
             self.running.remove(&job);
             self.ctl.finished(t, job, attempt);
-            self.outcomes.insert(job, Outcome::Completed { at: t, attempt });
+            let previous = self.outcomes.insert(job, Outcome::Completed { at: t, attempt });
+            assert!(previous.is_none(), "{job} ended twice");
+        }
+        for i in 0..self.providers.len() {
+            for obs in self.providers[i].poll(t) {
+                self.ctl.observe(t, &obs);
+                self.observed.push(obs);
+            }
         }
         self.decisions.push(t);
         let actions = self.ctl.decide(t);
