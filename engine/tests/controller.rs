@@ -315,6 +315,36 @@ fn a_job_that_never_gets_capacity_fails_never_ran_at_shutdown() {
     assert!(h.ctl.stats().intent_failures.get("quota_exceeded").is_some_and(|n| *n > 0));
 }
 
+#[test]
+fn a_lead_longer_than_the_window_still_opens_every_window() {
+    // Windows of 1 day from day 3, planned 2 days ahead: window 0 [3 d, 4 d) is planned at
+    // 1 d, window 1 at 2 d (before window 0 opens), window 2 at 3 d. Future-dated
+    // reservations need such leads (days), so several plans wait at once.
+    let day = |d: u64| hours(24 * d);
+    let mut h = harness(on_demand(8, false), config(day(3), 24, 48));
+    h.ctl.record_history(cpu_job(100, SimTime::EPOCH, 4, SimDuration::from_hours(1)));
+    // Queued at 2.5 d, before window 0 opens.
+    h.add_jobs([cpu_job(1, hours(60), 4, SimDuration::from_hours(1))]);
+    h.run_to_end(day(10));
+    // Window 0 opens at 3 d; the tick then (1 d + 576 × 300 s) launches one instance, booted
+    // at 3 d + 60 s; the job runs 1 h.
+    assert_eq!(h.starts(JobId(1)).first().map(|s| s.0), Some(day(3) + mins(1)));
+    assert_eq!(h.outcomes[&JobId(1)], completed(day(3) + mins(61), 1));
+}
+
+#[test]
+fn a_class_first_seen_between_plan_and_opening_is_routed_not_rejected() {
+    // Window 0 [1 h, 25 h) is planned at 0 h, when no job class is known: an empty plan.
+    let mut h = harness(on_demand(8, false), config(hours(1), 24, 1));
+    // A CPU job arrives at 0:30, before the opening: some offer serves it.
+    h.add_jobs([cpu_job(1, secs(1800), 4, SimDuration::from_hours(1))]);
+    h.run_to_end(hours(48));
+    // At the opening (1 h) the plan has no route for it: the window is re-planned with the
+    // class, and the tick at 1 h (0 + 12 × 300 s) launches; booted at 1:01, done at 2:01.
+    assert_eq!(h.outcomes[&JobId(1)], completed(hours(1) + mins(61), 1));
+    assert_eq!(h.ctl.stats().replans, 1);
+}
+
 // ---- no job is ever lost ------------------------------------------------------------------
 
 #[derive(Clone, Debug)]
