@@ -217,7 +217,9 @@ pub struct Controller {
     history: Vec<Job>,
     classes: BTreeMap<JobClass, Capacity>,
     next_window: u32,
-    pending_plan: Option<(Window, Plan)>,
+    /// Planned windows not yet open, by index (with a lead longer than the window, several
+    /// wait at once).
+    pending_plans: BTreeMap<u32, (Window, Plan)>,
     current: Option<(Window, Plan)>,
     routes: BTreeMap<(Option<QueueId>, JobClass), OfferIx>,
     shards: BTreeMap<OfferIx, ShardState>,
@@ -251,7 +253,7 @@ impl Controller {
             history: Vec::new(),
             classes: BTreeMap::new(),
             next_window: 0,
-            pending_plan: None,
+            pending_plans: BTreeMap::new(),
             current: None,
             routes: BTreeMap::new(),
             shards: BTreeMap::new(),
@@ -616,7 +618,8 @@ impl Controller {
         plan
     }
 
-    fn open(&mut self, now: SimTime, window: Window, plan: Plan) {
+    /// Applies `plan` at the opening of `window` (or at once, for a re-plan: `replanned`).
+    fn open(&mut self, now: SimTime, window: Window, plan: Plan, replanned: bool) {
         self.routes = plan
             .routes
             .iter()
@@ -643,7 +646,13 @@ impl Controller {
         for id in waiting {
             self.route(now, id);
         }
-        self.reject_unroutable();
+        if replanned {
+            self.reject_unroutable();
+        } else if self.unrouted.iter().any(|id| self.route_of(*id).is_none()) {
+            // A class first seen after the plan was made: re-plan the window with it (at once,
+            // in this `decide`) before rejecting anything.
+            self.needs_replan = true;
+        }
     }
 
     /// Jobs no shard of the plan can take, and whose class no offer can serve, are rejected.
@@ -670,16 +679,17 @@ impl Controller {
                 self.windows_after_trace += 1;
             }
             let plan = self.plan_window(now, window, true);
-            self.pending_plan = Some((window, plan));
+            self.pending_plans.insert(window.index, (window, plan));
             if self.next_tick.is_none() {
                 self.next_tick = Some(now);
             }
         }
-        if let Some((window, _)) = &self.pending_plan
-            && window.start <= now
+        // Open every planned window whose start has come, in order.
+        while let Some(entry) = self.pending_plans.first_entry()
+            && entry.get().0.start <= now
         {
-            let (window, plan) = self.pending_plan.take().expect("checked");
-            self.open(now, window, plan);
+            let (window, plan) = entry.remove();
+            self.open(now, window, plan, false);
         }
         if self.needs_replan
             && let Some((window, _)) = self.current.clone()
@@ -687,7 +697,7 @@ impl Controller {
             self.needs_replan = false;
             self.stats.replans += 1;
             let plan = self.plan_window(now, window, false);
-            self.open(now, window, plan);
+            self.open(now, window, plan, true);
         }
         if let Some(tick) = self.next_tick
             && tick <= now
@@ -791,7 +801,7 @@ impl Controller {
     /// When the controller next wants [`Controller::decide`] called, if nothing else happens.
     pub fn next_wakeup(&self) -> Option<SimTime> {
         let plan = self.wants_more_windows().then(|| self.plan_time(self.next_window));
-        let open = self.pending_plan.as_ref().map(|(w, _)| w.start);
+        let open = self.pending_plans.values().next().map(|(w, _)| w.start);
         [plan, open, self.next_tick].into_iter().flatten().min()
     }
 
