@@ -288,6 +288,53 @@ fn a_declined_reservation_falls_back_like_a_refusal() {
 }
 
 #[test]
+fn a_reservation_first_reported_active_is_reported_reserved_and_active() {
+    // A capacity reservation starting now may be reported active in its first report.
+    let mut w = World::new(None);
+    let candidates =
+        vec![ReserveCandidate { offer: AWS_EAST_C5, product: ProductKind::CapacityReservation }];
+    let intent = ReserveIntent {
+        tag: 6,
+        candidates,
+        count: 2,
+        start: SimTime::EPOCH,
+        duration: SimDuration::from_hours(1),
+    };
+    let (actions, _) = w.broker.reserve(SimTime::EPOCH, intent);
+    let CloudAction::Reserve(r) = &actions[0] else { panic!() };
+    let rid = engine::ReservationId(5);
+    let active = Observed {
+        at: SimTime::EPOCH,
+        cloud: Cloud::Aws,
+        observation: Observation::Reservation {
+            request: r.request,
+            reservation: rid,
+            state: ReservationState::Active,
+            refusal: None,
+        },
+    };
+    let (_, events) = w.broker.observe(&active);
+    // The caller must hear both: it launches into a reservation when it turns active.
+    assert_eq!(
+        events,
+        vec![
+            BrokerEvent::Reserved {
+                tag: 6,
+                reservation: rid,
+                offer: AWS_EAST_C5,
+                product: ProductKind::CapacityReservation,
+                count: 2
+            },
+            BrokerEvent::ReservationState {
+                tag: 6,
+                reservation: rid,
+                state: ReservationState::Active
+            },
+        ]
+    );
+}
+
+#[test]
 fn a_retried_request_never_buys_twice() {
     let mut w = World::new(None);
     let (actions, _) = w.broker.launch(

@@ -345,6 +345,61 @@ fn a_class_first_seen_between_plan_and_opening_is_routed_not_rejected() {
     assert_eq!(h.ctl.stats().replans, 1);
 }
 
+#[test]
+fn a_lease_the_budget_cannot_renew_ends_its_instance() {
+    // Budget $0.50. Two 4-vCPU jobs of 2 h at 600 s: the tick at 600 s launches 2 on-demand
+    // instances, 2 leases × $0.20 = $0.40 committed, through 4200 s.
+    let mut h = harness(
+        on_demand(8, false),
+        ControllerConfig {
+            budget: Some(Money::from_usd(0.50).expect("finite")),
+            ..config(SimTime::EPOCH, 24, 0)
+        },
+    );
+    h.add_jobs((1..=2).map(|id| cpu_job(id, secs(600), 4, SimDuration::from_hours(2))));
+    h.run_to_end(hours(30));
+    // The tick at 3900 s sees both leases end by its horizon (4200 s); a renewal would make
+    // $0.60 > $0.50, so both instances are terminated then and their jobs interrupted.
+    let t = terminations(&h);
+    assert_eq!(t.iter().filter(|(at, _)| *at == secs(3900)).count(), 2, "{t:?}");
+    for id in 1..=2 {
+        assert!(
+            h.actions.contains(&(secs(3900), Action::Interrupt { job: JobId(id), attempt: 1 })),
+            "job {id}"
+        );
+        // Nothing more can be bought: they wait, and fail never_ran at shutdown (30 h).
+        assert_eq!(
+            h.outcomes[&JobId(id)],
+            Outcome::Failed { at: hours(30), reason: FailReason::NeverRan, rejected: false }
+        );
+    }
+    assert_eq!(launches(&h).len(), 1);
+    assert_eq!(h.ctl.broker().committed(), Money::from_usd(0.40).expect("finite"));
+    assert!(h.ctl.stats().intent_failures.get("over_budget").is_some_and(|n| *n > 0));
+}
+
+#[test]
+fn the_surviving_node_of_an_interrupted_multi_node_job_is_released_when_idle() {
+    let mut h = harness(
+        on_demand(8, true),
+        ControllerConfig { max_attempts: 1, ..config(SimTime::EPOCH, 24, 0) },
+    );
+    // 8 vCPUs on 4-vCPU instances: a 2-node job. Launched at 600 s, started at 660 s.
+    h.add_jobs([cpu_job(1, secs(600), 8, SimDuration::from_hours(1))]);
+    h.run_until(secs(700));
+    let nodes = h.running[&JobId(1)].2.clone();
+    assert_eq!(nodes.len(), 2);
+    // One node is reclaimed at 1800 s: the job's only attempt fails; the other node is idle
+    // from 1800 s and goes at the first tick 600 s later: 2400 s.
+    h.provider(Cloud::Aws).interrupt(nodes[0], secs(1680), secs(1800));
+    h.run_until(hours(3));
+    assert_eq!(
+        h.outcomes[&JobId(1)],
+        Outcome::Failed { at: secs(1800), reason: FailReason::Interrupted, rejected: false }
+    );
+    assert_eq!(terminations(&h), vec![(secs(2400), nodes[1])]);
+}
+
 // ---- no job is ever lost ------------------------------------------------------------------
 
 #[derive(Clone, Debug)]
