@@ -421,16 +421,23 @@ impl Broker {
                     };
                     let sent = intent.candidates[next - 1];
                     self.reservations.insert(*reservation, intent.tag);
-                    return (
-                        vec![],
-                        vec![BrokerEvent::Reserved {
+                    let mut events = vec![BrokerEvent::Reserved {
+                        tag: intent.tag,
+                        reservation: *reservation,
+                        offer: sent.offer,
+                        product: sent.product,
+                        count: intent.count,
+                    }];
+                    // Accepted and already active (a capacity reservation starting now): the
+                    // caller hears the activation too, or it would never launch into it.
+                    if *state == ReservationState::Active {
+                        events.push(BrokerEvent::ReservationState {
                             tag: intent.tag,
                             reservation: *reservation,
-                            offer: sent.offer,
-                            product: sent.product,
-                            count: intent.count,
-                        }],
-                    );
+                            state: *state,
+                        });
+                    }
+                    return (vec![], events);
                 }
                 match self.reservations.get(reservation) {
                     Some(&tag) => (

@@ -454,6 +454,19 @@ impl Controller {
         }
         let Some(shard) = self.shards.get_mut(&info.shard) else { return };
         let stopped = shard.scheduler.remove_node(now, id).unwrap_or_default();
+        // The other nodes of a stopped multi-node job are free now: idle from `now`, or the
+        // autoscaler would never let them go.
+        if !stopped.is_empty() {
+            for (node, other) in &mut self.instances {
+                if other.shard == info.shard
+                    && other.ready
+                    && other.idle_since.is_none()
+                    && shard.scheduler.node_capacity(*node).is_some_and(|(t, f)| t == f)
+                {
+                    other.idle_since = Some(now);
+                }
+            }
+        }
         for job in stopped {
             let Some(state) = self.jobs.get_mut(&job) else { continue };
             self.stats.interruptions += 1;
