@@ -8,6 +8,7 @@
 //! - `traces`: importers against the real traces in `shared/data/traces/`.
 
 mod architecture;
+mod catalog;
 mod determinism;
 mod forecast;
 mod golden;
