@@ -228,6 +228,8 @@ pub struct Controller {
     unrouted: BTreeSet<JobId>,
     outbox: Vec<Action>,
     next_tick: Option<SimTime>,
+    /// Whether the next tick asks the policy to scale (false after the last window closed).
+    tick_scales: bool,
     trace_done: bool,
     windows_after_trace: u32,
     needs_replan: bool,
@@ -262,6 +264,7 @@ impl Controller {
             unrouted: BTreeSet::new(),
             outbox: Vec::new(),
             next_tick: None,
+            tick_scales: true,
             trace_done: false,
             windows_after_trace: 0,
             needs_replan: false,
@@ -715,17 +718,24 @@ impl Controller {
         if let Some(tick) = self.next_tick
             && tick <= now
         {
-            self.scale(now);
-            // Tick while windows are still to come or the last planned one is open.
+            self.scale(now, self.tick_scales);
+            // Tick while windows are still to come or the last planned one is open; after
+            // that, while jobs still run, tick for their instances' leases only (renewed or
+            // ended, or spending would pass the budget), launching nothing.
             let last_close = self.window(self.next_window).start;
-            self.next_tick = (self.wants_more_windows() || now < last_close)
+            let in_windows = self.wants_more_windows() || now < last_close;
+            let running = self.jobs.values().any(|j| matches!(j.phase, JobPhase::Running { .. }));
+            self.tick_scales = in_windows;
+            self.next_tick = (in_windows || running)
                 .then(|| now.checked_add(self.config.tick).unwrap_or(SimTime::MAX));
         }
         self.schedule(now);
         std::mem::take(&mut self.outbox)
     }
 
-    fn scale(&mut self, now: SimTime) {
+    /// Renews or ends the leases due before the next tick, then (with `policy`) asks the
+    /// policy what to launch and let go.
+    fn scale(&mut self, now: SimTime, policy: bool) {
         // Leases first: an elastic instance whose lease ends before the next tick is renewed
         // or let go.
         let horizon = now.checked_add(self.config.tick).unwrap_or(SimTime::MAX);
@@ -739,6 +749,9 @@ impl Controller {
             if !self.broker.renew(now, id) {
                 self.terminate(id);
             }
+        }
+        if !policy {
+            return;
         }
         let Some((_, plan)) = &self.current else { return };
         let views: Vec<ShardView> = plan

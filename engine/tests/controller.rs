@@ -379,6 +379,32 @@ fn a_lease_the_budget_cannot_renew_ends_its_instance() {
 }
 
 #[test]
+fn leases_are_renewed_for_jobs_running_past_the_last_window() {
+    // Windows of 2 h from 0; one 4-vCPU job of 4 h at 600 s; budget $0.80 = 4 leases of
+    // $0.20. The trace ends at 600 s; window 1 [2 h, 4 h) is the drain window, so the last
+    // tick of the windows is at 4 h (14,400 s), while the job (started at 660 s) would run to
+    // 15,060 s, on an instance whose leases are [600, 4200), then renewed at the ticks 3900 s,
+    // 7500 s and 11,100 s through 15,000 s.
+    let mut h = harness(
+        on_demand(4, false),
+        ControllerConfig {
+            budget: Some(Money::from_usd(0.80).expect("finite")),
+            ..config(SimTime::EPOCH, 2, 0)
+        },
+    );
+    h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_hours(4))]);
+    let end = h.run_like_sim(hours(48));
+    // The tick at 14,700 s (horizon 15,000 s) must try a fifth lease: $1.00 > $0.80, so the
+    // instance is terminated then, the job interrupted, and nothing more is bought.
+    assert_eq!(terminations(&h).first().map(|t| t.0), Some(secs(14_700)));
+    assert!(h.actions.contains(&(secs(14_700), Action::Interrupt { job: JobId(1), attempt: 1 })));
+    // Bought: 600 s → 14,700 s at $0.20/h = $0.7833 ≤ $0.80.
+    let spend = h.spend(end);
+    assert!((spend - 0.20 * 14_100.0 / 3600.0).abs() < 1e-9, "{spend}");
+    assert!(matches!(h.outcomes[&JobId(1)], Outcome::Failed { reason: FailReason::NeverRan, .. }));
+}
+
+#[test]
 fn the_surviving_node_of_an_interrupted_multi_node_job_is_released_when_idle() {
     let mut h = harness(
         on_demand(8, true),
@@ -481,8 +507,13 @@ proptest! {
                 job
             }
         }));
-        h.run_to_end(hours(24 * 14));
+        let end = h.run_like_sim(hours(24 * 14));
 
+        // What was actually bought stays within the budget.
+        if let Some(d) = budget_usd {
+            let spend = h.spend(end);
+            prop_assert!(spend <= d as f64 + 1e-6, "spent ${} of ${}", spend, d);
+        }
         for id in &submitted {
             let outcome = h.outcomes.get(id);
             prop_assert!(outcome.is_some(), "{} was lost", id);
@@ -515,5 +546,67 @@ proptest! {
         for p in &h.providers {
             prop_assert!(p.alive().is_empty(), "{:?} still alive at {}", p.alive(), p.cloud);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Liveness: with on-demand capacity that is never refused, never interrupted and not
+    /// budgeted, every job some offer can run completes (on its first attempt without
+    /// reservations).
+    #[test]
+    fn with_ample_on_demand_capacity_every_servable_job_completes(
+        jobs in proptest::collection::vec(job_spec(), 1..12),
+        max_vcpus in 8u64..32,
+        static_policy in any::<bool>(),
+    ) {
+        let policy: Box<dyn Policy> = if static_policy {
+            Box::new(StaticReservation::new(StaticReservationConfig {
+                product: ProductKind::CapacityReservation,
+                overflow: Some(OnDemandConfig {
+                    max_vcpus,
+                    idle_timeout_s: 600,
+                    ..OnDemandConfig::default()
+                }),
+            }))
+        } else {
+            on_demand(max_vcpus, false)
+        };
+        // Enough drain windows that no job is cut off by the last close.
+        // Reserved instances leave at every close (each 4 h), taking down what runs on them,
+        // so give jobs attempts enough.
+        let mut h = harness(policy, ControllerConfig {
+            drain_windows: 10,
+            max_attempts: 10,
+            ..config(hours(2), 4, 1)
+        });
+        h.ctl.record_history(cpu_job(1000, SimTime::EPOCH, 4, SimDuration::from_hours(1)));
+        h.add_jobs(jobs.iter().enumerate().map(|(i, s)| {
+            let submit = SimTime::EPOCH + mins(s.submit_min);
+            if s.gpu {
+                gpu_job(i as u64, submit)
+            } else {
+                // Whole 4-vCPU instances within max_vcpus, so that the job fits the cap.
+                let vcpus = s.vcpus.min(max_vcpus / 4 * 4);
+                cpu_job(i as u64, submit, vcpus, mins(s.runtime_min))
+            }
+        }));
+        // The last job arrives before 10 h and runs under 3 h; 2 days is plenty.
+        h.run_like_sim(hours(48));
+        for (i, s) in jobs.iter().enumerate() {
+            let outcome = h.outcomes.get(&JobId(i as u64));
+            if s.gpu {
+                let rejected = matches!(outcome, Some(Outcome::Failed { reason: FailReason::NoOffer, .. }));
+                prop_assert!(rejected, "job {}: {:?}", i, outcome);
+            } else {
+                let most = if static_policy { 10 } else { 1 };
+                prop_assert!(
+                    matches!(outcome, Some(Outcome::Completed { attempt, .. }) if *attempt <= most),
+                    "job {} ({:?}): {:?}", i, s, outcome
+                );
+            }
+        }
+
     }
 }

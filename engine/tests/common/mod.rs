@@ -721,6 +721,72 @@ impl Harness {
         }
     }
 
+    /// Runs as the simulator's driver does (`sim::platform::cloud`): until every job has
+    /// arrived and ended, or nothing but provider timers is left, or `limit`; then shuts the
+    /// controller down. Returns the shutdown time.
+    pub(crate) fn run_like_sim(&mut self, limit: SimTime) -> SimTime {
+        let mut guard = 0u32;
+        loop {
+            if self.arrivals.is_empty() && self.ctl.unfinished() == 0 {
+                break;
+            }
+            let arrival = self.arrivals.keys().next().map(|(t, _)| *t);
+            let end = self.running.values().map(|(_, end, _)| *end).min();
+            let wakeup = self.ctl.next_wakeup();
+            if arrival.is_none() && end.is_none() && wakeup.is_none() {
+                break;
+            }
+            let Some(t) = self.next_time() else { break };
+            if t > limit {
+                break;
+            }
+            guard += 1;
+            assert!(guard < 100_000, "the event loop does not advance (at {t})");
+            self.now = self.now.max(t);
+            self.step(self.now);
+        }
+        self.run_to_end(self.now);
+        self.now
+    }
+
+    /// What the providers' instances and reservations cost up to `until`, USD: each elastic
+    /// instance at its offer's on-demand price (the ceiling the broker budgets spot at) from
+    /// launch to termination, each accepted reservation in full (at 1.5× for a block).
+    pub(crate) fn spend(&self, until: SimTime) -> f64 {
+        let catalog = &self.providers[0].catalog;
+        let mut ended: BTreeMap<InstanceId, SimTime> = BTreeMap::new();
+        for o in &self.observed {
+            if let Observation::Terminated { instance, .. } = o.observation {
+                ended.entry(instance).or_insert(o.at);
+            }
+        }
+        let mut usd = 0.0;
+        for o in &self.observed {
+            if let Observation::Launched { instance, offer, option, .. } = o.observation
+                && !matches!(option, LaunchOption::Reserved(_))
+            {
+                let end = ended.get(&instance).copied().unwrap_or(until);
+                let hours = end.saturating_since(o.at).as_secs_f64() / 3600.0;
+                usd += catalog.offer(offer).on_demand_usd_per_hour * hours;
+            }
+        }
+        for p in &self.providers {
+            for (_, a) in &p.executed {
+                if let CloudAction::Reserve(r) = a
+                    && !p.refused.contains(&r.request)
+                {
+                    let multiple = if r.product == ProductKind::CapacityBlock { 1.5 } else { 1.0 };
+                    let hours = r.duration.as_secs_f64() / 3600.0;
+                    usd += catalog.offer(r.offer).on_demand_usd_per_hour
+                        * multiple
+                        * hours
+                        * f64::from(r.count);
+                }
+            }
+        }
+        usd
+    }
+
     /// The `Start` actions of `job`: (time, attempt, instances).
     pub(crate) fn starts(&self, job: JobId) -> Vec<(SimTime, u32, Vec<InstanceId>)> {
         self.actions
