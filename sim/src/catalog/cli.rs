@@ -261,15 +261,15 @@ fn run_merge(args: MergeArgs) -> Result<()> {
 
 fn run_show(args: ShowArgs) -> Result<()> {
     let catalog = load(&args.catalog)?;
-    if let Some(cloud) = args.cloud {
-        if catalog.provider(cloud).is_none() {
-            let clouds: Vec<&str> = catalog.providers().iter().map(|p| p.cloud.as_str()).collect();
-            anyhow::bail!(
-                "{}: no provider {cloud}; the catalog has {}",
-                args.catalog.display(),
-                clouds.join(", ")
-            );
-        }
+    if let Some(cloud) = args.cloud
+        && catalog.provider(cloud).is_none()
+    {
+        let clouds: Vec<&str> = catalog.providers().iter().map(|p| p.cloud.as_str()).collect();
+        anyhow::bail!(
+            "{}: no provider {cloud}; the catalog has {}",
+            args.catalog.display(),
+            clouds.join(", ")
+        );
     }
     if let Some(region) = &args.region {
         let known = catalog

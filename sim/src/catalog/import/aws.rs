@@ -271,16 +271,16 @@ fn advisor(b: &mut Builder<'_>, path: &Path, text: &str) -> Result<(), ImportErr
         let band =
             entry.get("r").and_then(Value::as_u64).and_then(InterruptionBand::from_advisor_index);
         let savings = entry.get("s").and_then(Value::as_f64).filter(|s| *s > 0.0 && *s < 100.0);
-        if offer.spot.is_none() {
-            if let Some(s) = savings {
-                offer.spot = Some(SpotOffer {
-                    usd_per_hour: round_usd(offer.on_demand_usd_per_hour * (1.0 - s / 100.0)),
-                    band: None,
-                });
-                *counts
-                    .entry("spot advisor: spot price from savings % (none in main file)")
-                    .or_default() += 1;
-            }
+        if offer.spot.is_none()
+            && let Some(s) = savings
+        {
+            offer.spot = Some(SpotOffer {
+                usd_per_hour: round_usd(offer.on_demand_usd_per_hour * (1.0 - s / 100.0)),
+                band: None,
+            });
+            *counts
+                .entry("spot advisor: spot price from savings % (none in main file)")
+                .or_default() += 1;
         }
         match (band, offer.spot.as_mut()) {
             (Some(band), Some(spot)) => {

@@ -114,7 +114,7 @@ struct VmRow {
     spot: Option<f64>,
 }
 
-fn field<'r>(record: &'r csv::StringRecord, ix: usize) -> &'r str {
+fn field(record: &csv::StringRecord, ix: usize) -> &str {
     record.get(ix).unwrap_or("")
 }
 
