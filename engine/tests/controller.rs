@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use common::{AWS_EAST_C5, Harness, Outcome, all_offers, catalog, cpu_job, gpu_job, hours, secs};
@@ -19,7 +19,7 @@ use engine::policy::{
     OnDemand, OnDemandConfig, Policy, StaticReservation, StaticReservationConfig,
 };
 use engine::shard::Policy as Discipline;
-use engine::{InstanceId, JobId, Money, SimDuration, SimTime};
+use engine::{InstanceId, JobId, Money, RequestId, SimDuration, SimTime};
 use proptest::prelude::*;
 
 fn config(first_window: SimTime, window_h: u64, lead_h: u64) -> ControllerConfig {
@@ -186,6 +186,78 @@ fn static_reservation_windows_plan_ahead_open_and_close() {
     assert_eq!(h.ctl.stats().windows_planned, 2);
     assert_eq!(h.ctl.stats().terminated.get("requested"), Some(&4));
     assert!(h.ctl.instances().is_empty());
+}
+
+#[test]
+fn a_refused_reservation_falls_back_and_its_instances_serve_the_shard() {
+    // As in the window test: window [10 h, 20 h) planned at 8 h, 2 instances reserved; but
+    // offer 0 refuses reservations (capacity), so the broker reserves its next candidate,
+    // offer 1 (m5, same region), for the offer-0 shard.
+    let mut h = harness(
+        Box::new(StaticReservation::new(StaticReservationConfig::default())),
+        config(hours(10), 10, 2),
+    );
+    h.provider(Cloud::Aws).refuse_reserve.insert(AWS_EAST_C5, Refusal::InsufficientCapacity);
+    h.ctl.record_history(cpu_job(100, hours(0), 4, SimDuration::from_hours(8)));
+    h.ctl.record_history(cpu_job(101, hours(0), 4, SimDuration::from_hours(8)));
+    h.add_jobs([cpu_job(1, hours(9), 4, SimDuration::from_hours(2))]);
+    h.run_like_sim(hours(100));
+    let reserves: Vec<_> = h
+        .cloud_actions()
+        .into_iter()
+        .filter_map(|(t, a)| match a {
+            CloudAction::Reserve(r) => Some((t, r.offer, r.count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reserves[..2], [(hours(8), AWS_EAST_C5, 2), (hours(8), common::AWS_EAST_M5, 2)]);
+    assert_eq!(h.ctl.broker().stats().fallbacks, 1);
+    // The m5 instances launch into it at 10 h, boot by 10:01, and job 1 runs there.
+    let l = launches(&h);
+    assert_eq!((l[0].0, l[0].1.offer, l[0].1.count), (hours(10), common::AWS_EAST_M5, 2));
+    let (t, _, nodes) = h.starts(JobId(1))[0].clone();
+    assert_eq!(t, hours(10) + mins(1));
+    let provider = h.provider(Cloud::Aws);
+    assert_eq!(provider.instance(nodes[0]).map(|i| i.0), Some(common::AWS_EAST_M5));
+    assert_eq!(h.outcomes[&JobId(1)], completed(hours(12) + mins(1), 1));
+}
+
+#[test]
+fn capacity_block_instances_leave_before_the_close_and_their_jobs_are_requeued() {
+    // Windows of 24 h from 24 h, planned 2 h ahead; capacity blocks (terminated by the
+    // provider 30 minutes before their end). History: 2 × 4 vCPUs × 22 h over the 22 h before
+    // the plan time → 8 vCPUs → 2 instances.
+    let mut h = harness(
+        Box::new(StaticReservation::new(StaticReservationConfig {
+            product: ProductKind::CapacityBlock,
+            overflow: None,
+        })),
+        config(hours(24), 24, 2),
+    );
+    h.ctl.record_history(cpu_job(100, hours(0), 4, SimDuration::from_hours(22)));
+    h.ctl.record_history(cpu_job(101, hours(0), 4, SimDuration::from_hours(22)));
+    // A 30 h job queued at 23 h: starts at 24:01, cannot finish in the block.
+    h.add_jobs([cpu_job(1, hours(23), 4, SimDuration::from_hours(30))]);
+    h.run_until(hours(49));
+    let block = h
+        .cloud_actions()
+        .into_iter()
+        .find_map(|(_, a)| match a {
+            CloudAction::Reserve(r) => Some(r),
+            _ => None,
+        })
+        .expect("a reservation");
+    assert_eq!((block.product, block.count), (ProductKind::CapacityBlock, 2));
+    // The block's instances are taken at 48 h − 30 min = 47:30 by the provider, so the job is
+    // interrupted then (attempt 1), and the controller sends no termination of its own.
+    let cutoff = hours(47) + mins(30);
+    assert_eq!(h.starts(JobId(1))[0].0, hours(24) + mins(1));
+    assert!(h.actions.contains(&(cutoff, Action::Interrupt { job: JobId(1), attempt: 1 })));
+    assert_eq!(h.ctl.stats().terminated.get("reservation_ended"), Some(&2));
+    assert!(terminations(&h).is_empty(), "{:?}", terminations(&h));
+    // Window 1's block is active at 48 h; its instances boot by 48:01, when the job restarts.
+    let starts = h.starts(JobId(1));
+    assert_eq!((starts[1].0, starts[1].1), (hours(48) + mins(1), 2));
 }
 
 #[test]
@@ -495,10 +567,15 @@ proptest! {
         max_attempts in 1u32..4,
         refuse_best in any::<bool>(),
         budget_usd in prop::option::of(1u64..20),
+        blocks in any::<bool>(),
     ) {
         let policy: Box<dyn Policy> = if static_policy {
             Box::new(StaticReservation::new(StaticReservationConfig {
-                product: ProductKind::CapacityReservation,
+                product: if blocks {
+                    ProductKind::CapacityBlock
+                } else {
+                    ProductKind::CapacityReservation
+                },
                 overflow: Some(OnDemandConfig {
                     max_vcpus,
                     spot,
@@ -571,6 +648,23 @@ proptest! {
         for p in &h.providers {
             prop_assert!(p.alive().is_empty(), "{:?} still alive at {}", p.alive(), p.cloud);
         }
+        // Request ids: a launch or reservation is sent once; an id seen twice is the same
+        // request again (a repeated termination of one instance), never a second purchase.
+        let mut seen: BTreeMap<RequestId, CloudAction> = BTreeMap::new();
+        for (_, a) in h.cloud_actions() {
+            match seen.get(&a.request()) {
+                None => {
+                    seen.insert(a.request(), a);
+                }
+                Some(first) => {
+                    prop_assert!(matches!(a, CloudAction::Terminate { .. }), "{:?} resent", a);
+                    prop_assert_eq!(first, &a);
+                }
+            }
+        }
+        let launches = seen.values().filter(|a| matches!(a, CloudAction::Launch(_))).count();
+        let executed: usize = h.providers.iter().map(|p| p.launches()).sum();
+        prop_assert_eq!(launches, executed);
     }
 }
 

@@ -183,6 +183,8 @@ pub(crate) fn gpu_job(id: u64, submit: SimTime) -> Job {
 #[derive(Clone, Debug)]
 struct FakeReservation {
     offer: OfferIx,
+    /// For a capacity block: when its instances are terminated (30 minutes before its end).
+    cutoff: Option<SimTime>,
     count: u32,
     state: ReservationState,
     used: BTreeSet<InstanceId>,
@@ -360,6 +362,10 @@ impl Provider for FakeProvider {
                     id,
                     FakeReservation {
                         offer: r.offer,
+                        cutoff: (r.product == ProductKind::CapacityBlock).then(|| {
+                            let end = r.start.max(now) + r.duration;
+                            SimTime(end.0.saturating_sub(1_800_000_000))
+                        }),
                         count: r.count,
                         state: ReservationState::Scheduled,
                         used: BTreeSet::new(),
@@ -414,6 +420,18 @@ impl Provider for FakeProvider {
                         && let Some(r) = self.reservations.get_mut(&id)
                     {
                         r.used.insert(instance);
+                        if let Some(cutoff) = r.cutoff {
+                            // A capacity block's instances go 30 minutes before its end.
+                            let reason = TerminationReason::ReservationEnded;
+                            self.push(
+                                now,
+                                Observation::Notice { instance, at: cutoff.max(now), reason },
+                            );
+                            self.push(
+                                cutoff.max(now),
+                                Observation::Terminated { instance, reason },
+                            );
+                        }
                     }
                     self.push(
                         now,
