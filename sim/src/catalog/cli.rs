@@ -234,8 +234,8 @@ fn run_merge(args: MergeArgs) -> Result<()> {
             file.meta.name = name;
         }
         file.meta.notes.extend(args.notes);
-        catalog = engine::cloud::Catalog::new(file).map_err(|source| {
-            super::CatalogFileError::Invalid { path: args.output.clone(), source }
+        catalog = engine::cloud::Catalog::new(file).map_err(|cause| {
+            super::CatalogFileError::Invalid { path: args.output.clone(), cause }
         })?;
     }
     let mut text = to_text(&catalog, &args.output)?;
@@ -243,7 +243,7 @@ fn run_merge(args: MergeArgs) -> Result<()> {
         text = format!("{header}\n{text}");
     }
     std::fs::write(&args.output, text)
-        .map_err(|source| super::CatalogFileError::Write { path: args.output.clone(), source })?;
+        .map_err(|cause| super::CatalogFileError::Write { path: args.output.clone(), cause })?;
     println!(
         "merged {} catalogs into {} ({} providers, {} regions, {} instance types, {} offers; \
          prices dated {}) at {}",

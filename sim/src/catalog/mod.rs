@@ -29,20 +29,23 @@ pub use show::{ShowFilter, show};
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogFileError {
     /// The file could not be read.
-    #[error("{}: cannot read the catalog: {source}; check the path", path.display())]
+    #[error("{}: cannot read the catalog: {cause}; check the path", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not a `source`, so that it is printed once).
+        cause: std::io::Error,
     },
     /// The file could not be written.
-    #[error("{}: cannot write the catalog: {source}; check that the folder exists", path.display())]
+    #[error(
+        "{}: cannot write the catalog: {cause}; check that the folder exists",
+        path.display()
+    )]
     Write {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not a `source`, so that it is printed once).
+        cause: std::io::Error,
     },
     /// The extension is neither `.toml` nor `.json`.
     #[error(
@@ -65,12 +68,12 @@ pub enum CatalogFileError {
         message: String,
     },
     /// The file parses but breaks a catalog rule (the wrapped error names the field).
-    #[error("{}: invalid catalog: {source}", path.display())]
+    #[error("{}: invalid catalog: {cause}", path.display())]
     Invalid {
         /// The file (or, for a merge, the inputs).
         path: PathBuf,
-        /// What rule, on which field.
-        source: CatalogError,
+        /// What rule, on which field (in the message, not a `source`).
+        cause: CatalogError,
     },
     /// The catalog could not be serialised (a bug, reported rather than panicking).
     #[error("{}: cannot serialise the catalog: {message}", path.display())]
@@ -119,14 +122,14 @@ pub fn parse(text: &str, json: bool, path: &Path) -> Result<Catalog, CatalogFile
     } else {
         toml::from_str(text).map_err(|e| parse_error(e.to_string()))?
     };
-    Catalog::new(file).map_err(|source| CatalogFileError::Invalid { path: path.to_owned(), source })
+    Catalog::new(file).map_err(|cause| CatalogFileError::Invalid { path: path.to_owned(), cause })
 }
 
 /// Reads and validates the catalog at `path` (`.toml` or `.json`).
 pub fn load(path: &Path) -> Result<Catalog, CatalogFileError> {
     let kind = kind(path)?;
     let text = std::fs::read_to_string(path)
-        .map_err(|source| CatalogFileError::Read { path: path.to_owned(), source })?;
+        .map_err(|cause| CatalogFileError::Read { path: path.to_owned(), cause })?;
     parse(&text, matches!(kind, Kind::Json), path)
 }
 
@@ -152,7 +155,7 @@ pub fn to_text(catalog: &Catalog, path: &Path) -> Result<String, CatalogFileErro
 pub fn save(catalog: &Catalog, path: &Path) -> Result<(), CatalogFileError> {
     let text = to_text(catalog, path)?;
     std::fs::write(path, text)
-        .map_err(|source| CatalogFileError::Write { path: path.to_owned(), source })
+        .map_err(|cause| CatalogFileError::Write { path: path.to_owned(), cause })
 }
 
 /// Merges catalogs into one: providers, regions, types and offers are concatenated in input
@@ -196,9 +199,9 @@ pub fn merge(inputs: &[(PathBuf, Catalog)]) -> Result<Catalog, CatalogFileError>
         out.offers.extend(file.offers.iter().cloned());
     }
     let names: Vec<String> = inputs.iter().map(|(p, _)| p.display().to_string()).collect();
-    Catalog::new(out).map_err(|source| CatalogFileError::Invalid {
+    Catalog::new(out).map_err(|cause| CatalogFileError::Invalid {
         path: PathBuf::from(names.join(" + ")),
-        source,
+        cause,
     })
 }
 

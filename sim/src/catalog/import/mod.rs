@@ -152,12 +152,12 @@ pub enum ImportError {
         expected: String,
     },
     /// A file could not be read.
-    #[error("{}: cannot read: {source}; check the path", path.display())]
+    #[error("{}: cannot read: {cause}; {}", path.display(), read_hint(cause))]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not a `source`, so that it is printed once).
+        cause: std::io::Error,
     },
     /// The file's structure is wrong (not JSON, a missing column or key).
     #[error("{}: {what}: expected {expected}; {hint}", path.display())]
@@ -240,12 +240,12 @@ pub enum ImportError {
         rows_read: u64,
     },
     /// The built catalog breaks a catalog rule (a bug in an importer, reported).
-    #[error("{}: the imported catalog is invalid: {source}", path.display())]
+    #[error("{}: the imported catalog is invalid: {cause}", path.display())]
     Invalid {
         /// The input.
         path: PathBuf,
-        /// The rule broken.
-        source: CatalogError,
+        /// The rule broken (in the message, not a `source`).
+        cause: CatalogError,
     },
 }
 
@@ -426,9 +426,17 @@ pub fn load_locations(
     Ok(out)
 }
 
+/// What to do about a read error.
+fn read_hint(cause: &std::io::Error) -> &'static str {
+    match cause.kind() {
+        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text; is it the right file?",
+        _ => "check the path",
+    }
+}
+
 fn read(path: &Path) -> Result<String, ImportError> {
     std::fs::read_to_string(path)
-        .map_err(|source| ImportError::Read { path: path.to_owned(), source })
+        .map_err(|cause| ImportError::Read { path: path.to_owned(), cause })
 }
 
 /// Imports `input` as `options.format`.
@@ -636,7 +644,7 @@ impl<'a> Builder<'a> {
         let file =
             CatalogFile { meta, providers: vec![terms], regions, instance_types: types, offers };
         let catalog = Catalog::new(file)
-            .map_err(|source| ImportError::Invalid { path: self.input.to_owned(), source })?;
+            .map_err(|cause| ImportError::Invalid { path: self.input.to_owned(), cause })?;
         Ok((catalog, self.report))
     }
 }
