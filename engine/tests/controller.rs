@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use common::{AWS_EAST_C5, Harness, Outcome, all_offers, catalog, cpu_job, gpu_job, hours, secs};
-use engine::cloud::{Cloud, CloudAction, LaunchOption, ProductKind, Refusal};
+use engine::cloud::{Cloud, CloudAction, LaunchOption, Observation, ProductKind, Refusal};
 use engine::controller::{Action, Controller, ControllerConfig, FailReason};
 use engine::policy::{
     OnDemand, OnDemandConfig, Policy, StaticReservation, StaticReservationConfig,
@@ -315,6 +315,37 @@ fn an_interrupted_spot_job_is_requeued_and_completes_on_a_retry() {
     assert_eq!(h.outcomes[&JobId(1)], completed(secs(5460), 2));
     assert_eq!(h.ctl.stats().interruptions, 1);
     assert_eq!(h.ctl.stats().terminated.get("spot_interruption"), Some(&1));
+}
+
+#[test]
+fn duplicated_provider_reports_are_harmless() {
+    // As in the spot test: one instance launched at 600 s, the job started at 660 s.
+    let mut h = harness(on_demand(4, true), config(SimTime::EPOCH, 24, 0));
+    h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_hours(1))]);
+    h.run_until(secs(700));
+    let node = h.running[&JobId(1)].2[0];
+    // Every report so far delivered a second time: no second instance, no second start.
+    let again = h.observed.clone();
+    for obs in &again {
+        h.ctl.observe(secs(700), obs);
+    }
+    assert_eq!(h.ctl.instances().len(), 1);
+    assert_eq!(h.ctl.decide(secs(700)), vec![]);
+    // The instance is reclaimed at 1800 s and that report is delivered twice: one
+    // termination counted, one interruption.
+    h.provider(Cloud::Aws).interrupt(node, secs(1680), secs(1800));
+    h.run_until(secs(1800));
+    let gone = h
+        .observed
+        .iter()
+        .find(|o| matches!(o.observation, Observation::Terminated { .. }))
+        .cloned()
+        .expect("the termination");
+    h.ctl.observe(secs(1800), &gone);
+    assert_eq!(h.ctl.stats().terminated.get("spot_interruption"), Some(&1));
+    assert_eq!(h.ctl.stats().interruptions, 1);
+    h.run_like_sim(hours(48));
+    assert_eq!(h.outcomes[&JobId(1)], completed(secs(5460), 2));
 }
 
 #[test]
