@@ -23,8 +23,9 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use engine::forecast::holt_winters::HoltWinters;
 use engine::forecast::{
-    BacktestConfig, DecayingPercentile, Ensemble, Forecaster, HistoricMean, MeanProfile, Measure,
-    OriginResult, Regression, ResourceClass, SeasonalNaive, SeriesBuilder, WEEK_HOURS, backtest,
+    BacktestConfig, Combine, DAY_HOURS, DecayingPercentile, Ensemble, ForecastError, Forecaster,
+    HistoricMean, MeanProfile, Measure, OriginResult, Regression, ResourceClass, SeasonalNaive,
+    SeriesBuilder, WEEK_HOURS, Zero, backtest,
 };
 use engine::{SimDuration, SimTime};
 use parquet::arrow::ArrowWriter;
@@ -37,6 +38,7 @@ pub const MODEL_NAMES: &[&str] = &[
     "seasonal_naive_168",
     "mean_profile_4w",
     "historic_mean",
+    "zero",
     "holt_winters_168",
     "holt_winters_damped_168",
     "decaying_p50",
@@ -45,9 +47,9 @@ pub const MODEL_NAMES: &[&str] = &[
     "ensemble",
 ];
 
-/// The members of `ensemble`, by report name: every model but the daily naive and
-/// Holt-Winters, whose optimiser would make the ensemble's inner backtests (and their
-/// conformal calibration) far slower than all the rest together.
+/// The members of `ensemble`, by report name: every model but the daily naive, `zero` (a
+/// reference, not a forecast) and Holt-Winters, whose optimiser would make the ensemble's
+/// inner backtests (and their conformal calibration) far slower than all the rest together.
 pub const ENSEMBLE_MEMBERS: &[&str] = &[
     "seasonal_naive_168",
     "mean_profile_4w",
@@ -59,26 +61,260 @@ pub const ENSEMBLE_MEMBERS: &[&str] = &[
 
 /// The model called `name` (see [`MODEL_NAMES`]).
 pub fn model(name: &str) -> Result<Box<dyn Forecaster>, ForecastRunError> {
-    Ok(match name {
-        "seasonal_naive_24" => Box::new(SeasonalNaive::daily()),
-        "seasonal_naive_168" => Box::new(SeasonalNaive::weekly()),
-        "mean_profile_4w" => Box::new(MeanProfile::weekly(4)),
-        "historic_mean" => Box::new(HistoricMean),
-        "holt_winters_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: false }),
-        "holt_winters_damped_168" => Box::new(HoltWinters { period: WEEK_HOURS, damped: true }),
-        "decaying_p50" => Box::new(DecayingPercentile::median_weekly_half_life()),
-        "decaying_p50_24" => Box::new(DecayingPercentile::median_weekly_half_life_by_hour()),
-        "regression" => Box::new(Regression::default()),
-        "ensemble" => Box::new(Ensemble::new(
-            ENSEMBLE_MEMBERS.iter().map(|m| model(m)).collect::<Result<Vec<_>, _>>()?,
-        )),
-        _ => {
-            return Err(ForecastRunError::Usage(format!(
-                "unknown model {name:?}; the models are {}",
-                MODEL_NAMES.join(", ")
-            )));
+    PredictorSpec::named(name)?.build()
+}
+
+/// A predictor and its parameters, as a scenario file names it (`[predictor]`), with every
+/// period, window and half-life in hourly buckets. Unknown keys are errors; omitted
+/// parameters take the defaults of the CLI's models.
+///
+/// ```toml
+/// [predictor]
+/// model = "ensemble"          # or seasonal_naive, mean_profile, historic_mean, zero,
+///                             # holt_winters, decaying_percentile, regression
+/// combine = "inverse_mae"     # or "best"
+/// windows = 3
+/// members = [
+///   { model = "mean_profile", weeks = 4 },
+///   { model = "decaying_percentile", percentile = 0.5, half_life = 168, profile_period = 24 },
+///   { model = "regression", weeks = 8 },
+/// ]
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PredictorSpec {
+    /// [`SeasonalNaive`]: repeat the last `period` buckets.
+    SeasonalNaive {
+        /// Season length (168).
+        #[serde(default = "week")]
+        period: usize,
+    },
+    /// [`MeanProfile`]: position-in-season mean of the last `weeks` seasons.
+    MeanProfile {
+        /// Season length (168).
+        #[serde(default = "week")]
+        period: usize,
+        /// Seasons averaged (4).
+        #[serde(default = "four")]
+        weeks: usize,
+    },
+    /// [`HistoricMean`]: the mean of all history.
+    HistoricMean {},
+    /// [`Zero`]: no demand (a reference for sparse series).
+    Zero {},
+    /// [`HoltWinters`]: additive, one season, parameters fitted on the history.
+    HoltWinters {
+        /// Season length (168).
+        #[serde(default = "week")]
+        period: usize,
+        /// Damped trend (false).
+        #[serde(default)]
+        damped: bool,
+    },
+    /// [`DecayingPercentile`]: the percentile of an exponentially decaying histogram.
+    DecayingPercentile {
+        /// Strictly between 0 and 1 (0.5).
+        #[serde(default = "half")]
+        percentile: f64,
+        /// Buckets after which a value's weight halves (168).
+        #[serde(default = "week")]
+        half_life: usize,
+        /// One percentile per position modulo this (24: hour of day); absent: flat.
+        #[serde(default)]
+        profile_period: Option<usize>,
+    },
+    /// [`Regression`]: OLS on Fourier terms, seasonal lags, trend and rolling means.
+    Regression {
+        /// Weeks of training rows (8).
+        #[serde(default = "eight")]
+        weeks: usize,
+        /// Harmonics of the daily cycle (3).
+        #[serde(default = "three")]
+        daily_harmonics: usize,
+        /// Harmonics of the weekly cycle (3).
+        #[serde(default = "three")]
+        weekly_harmonics: usize,
+        /// Ridge penalty per row on standardised coefficients (1e-6), at least 0.
+        #[serde(default = "tiny_ridge")]
+        ridge: f64,
+    },
+    /// [`Ensemble`]: members weighted by an inner backtest of the history.
+    Ensemble {
+        /// The members, in priority order (default: [`ENSEMBLE_MEMBERS`]). Not empty.
+        #[serde(default = "default_members")]
+        members: Vec<PredictorSpec>,
+        /// Inner backtest windows (3), at least 1.
+        #[serde(default = "three")]
+        windows: usize,
+        /// How scores become weights (inverse MAE).
+        #[serde(default)]
+        combine: CombineSpec,
+    },
+}
+
+/// [`Combine`] as a scenario names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CombineSpec {
+    /// Weights proportional to `1 / MAE`.
+    #[default]
+    InverseMae,
+    /// All weight on the lowest MAE.
+    Best,
+}
+
+const fn week() -> usize {
+    WEEK_HOURS
+}
+const fn four() -> usize {
+    4
+}
+const fn three() -> usize {
+    3
+}
+const fn eight() -> usize {
+    8
+}
+const fn half() -> f64 {
+    0.5
+}
+const fn tiny_ridge() -> f64 {
+    1e-6
+}
+fn default_members() -> Vec<PredictorSpec> {
+    ENSEMBLE_MEMBERS.iter().map(|m| PredictorSpec::named(m).expect("known members")).collect()
+}
+
+impl Default for PredictorSpec {
+    /// The CLI's `ensemble`.
+    fn default() -> Self {
+        PredictorSpec::Ensemble {
+            members: default_members(),
+            windows: 3,
+            combine: CombineSpec::InverseMae,
         }
-    })
+    }
+}
+
+impl PredictorSpec {
+    /// The spec of the CLI model called `name` (see [`MODEL_NAMES`]).
+    pub fn named(name: &str) -> Result<PredictorSpec, ForecastRunError> {
+        use PredictorSpec as P;
+        let decaying = |profile_period| P::DecayingPercentile {
+            percentile: 0.5,
+            half_life: WEEK_HOURS,
+            profile_period,
+        };
+        Ok(match name {
+            "seasonal_naive_24" => P::SeasonalNaive { period: DAY_HOURS },
+            "seasonal_naive_168" => P::SeasonalNaive { period: WEEK_HOURS },
+            "mean_profile_4w" => P::MeanProfile { period: WEEK_HOURS, weeks: 4 },
+            "historic_mean" => P::HistoricMean {},
+            "zero" => P::Zero {},
+            "holt_winters_168" => P::HoltWinters { period: WEEK_HOURS, damped: false },
+            "holt_winters_damped_168" => P::HoltWinters { period: WEEK_HOURS, damped: true },
+            "decaying_p50" => decaying(None),
+            "decaying_p50_24" => decaying(Some(DAY_HOURS)),
+            "regression" => {
+                P::Regression { weeks: 8, daily_harmonics: 3, weekly_harmonics: 3, ridge: 1e-6 }
+            }
+            "ensemble" => P::default(),
+            _ => {
+                return Err(ForecastRunError::Usage(format!(
+                    "unknown model {name:?}; the models are {}",
+                    MODEL_NAMES.join(", ")
+                )));
+            }
+        })
+    }
+
+    /// Checks every parameter (and every member's): periods, windows, weeks and half-lives
+    /// of at least 1, a percentile strictly between 0 and 1, a finite ridge of at least 0, a
+    /// non-empty ensemble. The message names the model and parameter.
+    pub fn validate(&self) -> Result<(), ForecastRunError> {
+        let bad = |model: &str, what: &str| {
+            Err(ForecastRunError::Usage(format!("predictor {model}: {what}")))
+        };
+        match self {
+            PredictorSpec::SeasonalNaive { period } if *period == 0 => {
+                bad("seasonal_naive", "period must be at least 1")
+            }
+            PredictorSpec::MeanProfile { period, weeks } if *period == 0 || *weeks == 0 => {
+                bad("mean_profile", "period and weeks must be at least 1")
+            }
+            PredictorSpec::HoltWinters { period, .. } if *period == 0 => {
+                bad("holt_winters", "period must be at least 1")
+            }
+            PredictorSpec::DecayingPercentile { percentile, half_life, profile_period } => {
+                if !(*percentile > 0.0 && *percentile < 1.0) {
+                    bad("decaying_percentile", "percentile must be strictly between 0 and 1")
+                } else if *half_life == 0 || *profile_period == Some(0) {
+                    bad("decaying_percentile", "half_life and profile_period must be at least 1")
+                } else {
+                    Ok(())
+                }
+            }
+            PredictorSpec::Regression { weeks, ridge, .. } => {
+                if *weeks == 0 {
+                    bad("regression", "weeks must be at least 1")
+                } else if !(ridge.is_finite() && *ridge >= 0.0) {
+                    bad("regression", "ridge must be finite and at least 0")
+                } else {
+                    Ok(())
+                }
+            }
+            PredictorSpec::Ensemble { members, windows, .. } => {
+                if members.is_empty() {
+                    bad("ensemble", "members must not be empty")
+                } else if *windows == 0 {
+                    bad("ensemble", "windows must be at least 1")
+                } else {
+                    members.iter().try_for_each(PredictorSpec::validate)
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The forecaster, after [`validate`](PredictorSpec::validate).
+    pub fn build(&self) -> Result<Box<dyn Forecaster>, ForecastRunError> {
+        self.validate()?;
+        Ok(match self {
+            PredictorSpec::SeasonalNaive { period } => Box::new(SeasonalNaive { period: *period }),
+            PredictorSpec::MeanProfile { period, weeks } => {
+                Box::new(MeanProfile { period: *period, weeks: *weeks })
+            }
+            PredictorSpec::HistoricMean {} => Box::new(HistoricMean),
+            PredictorSpec::Zero {} => Box::new(Zero),
+            PredictorSpec::HoltWinters { period, damped } => {
+                Box::new(HoltWinters { period: *period, damped: *damped })
+            }
+            PredictorSpec::DecayingPercentile { percentile, half_life, profile_period } => {
+                Box::new(DecayingPercentile {
+                    percentile: *percentile,
+                    half_life: *half_life,
+                    profile_period: *profile_period,
+                })
+            }
+            PredictorSpec::Regression { weeks, daily_harmonics, weekly_harmonics, ridge } => {
+                Box::new(Regression {
+                    weeks: *weeks,
+                    daily_harmonics: *daily_harmonics,
+                    weekly_harmonics: *weekly_harmonics,
+                    ridge: *ridge,
+                })
+            }
+            PredictorSpec::Ensemble { members, windows, combine } => Box::new(Ensemble {
+                members: members.iter().map(PredictorSpec::build).collect::<Result<_, _>>()?,
+                windows: *windows,
+                min_history: WEEK_HOURS,
+                combine: match combine {
+                    CombineSpec::InverseMae => Combine::InverseMae,
+                    CombineSpec::Best => Combine::Best,
+                },
+            }),
+        })
+    }
 }
 
 /// What to forecast and how to score it.
@@ -129,8 +365,11 @@ pub enum ForecastRunError {
 pub struct ModelResult {
     /// Report name.
     pub model: String,
-    /// One result per origin, oldest first.
+    /// One result per origin, oldest first; empty if skipped.
     pub origins: Vec<OriginResult>,
+    /// Why the model was not backtested: the series is too short for it (e.g. Holt-Winters
+    /// needs two seasons of history before every calibration origin). `None`: it was.
+    pub skipped: Option<String>,
 }
 
 /// A whole experiment: the series and every model's backtest.
@@ -219,12 +458,39 @@ pub fn run(trace: &Trace, options: &ForecastOptions) -> Result<ForecastReport, F
         values.drain(..options.since);
         start = SimTime(start.0 + builder.bucket().0 * options.since as u64);
     }
+    let config = options.backtest;
+    let span = config.step.saturating_mul(config.origins.saturating_sub(1)) + config.horizon;
+    if values.len() < span {
+        return Err(ForecastRunError::Usage(format!(
+            "the series has {} hourly buckets; {} origins {} h apart with a {} h horizon need {span}",
+            values.len(),
+            config.origins,
+            config.step,
+            config.horizon
+        )));
+    }
     let mut models = Vec::with_capacity(options.models.len());
     for name in &options.models {
         let forecaster = model(name)?;
-        let origins = backtest(forecaster.as_ref(), &values, options.backtest)
-            .map_err(|source| ForecastRunError::Model { model: name.clone(), source })?;
-        models.push(ModelResult { model: name.clone(), origins });
+        // A series too short for one model (not for the backtest itself) skips that model.
+        let result = match backtest(forecaster.as_ref(), &values, options.backtest) {
+            Ok(origins) => ModelResult { model: name.clone(), origins, skipped: None },
+            Err(source @ ForecastError::HistoryTooShort { .. }) => ModelResult {
+                model: name.clone(),
+                origins: Vec::new(),
+                skipped: Some(source.to_string()),
+            },
+            Err(source) => return Err(ForecastRunError::Model { model: name.clone(), source }),
+        };
+        models.push(result);
+    }
+    if models.iter().all(|m| m.skipped.is_some()) && !models.is_empty() {
+        let first = &models[0];
+        return Err(ForecastRunError::Usage(format!(
+            "the series is too short for every model; {}: {}",
+            first.model,
+            first.skipped.as_deref().unwrap_or_default()
+        )));
     }
     let source = Path::new(&trace.meta.source)
         .file_name()
@@ -387,6 +653,10 @@ impl fmt::Display for ForecastReport {
             "model", "origins", "MASE", "sMAPE", "pinball_50", "pinball_70", "coverage_90"
         )?;
         for m in &self.models {
+            if let Some(why) = &m.skipped {
+                writeln!(f, "{:<24} skipped: {why}", m.model)?;
+                continue;
+            }
             let n = m.origins.len().max(1) as f64;
             let mean = |get: fn(&OriginResult) -> f64| m.origins.iter().map(get).sum::<f64>() / n;
             let defined: Vec<f64> = m.origins.iter().filter_map(|r| r.mase).collect();
@@ -459,5 +729,104 @@ mod tests {
         assert!(run(&trace, &bad).unwrap_err().to_string().contains("short"));
         let bad = ForecastOptions { models: vec!["prophet".into()], ..options };
         assert!(run(&trace, &bad).unwrap_err().to_string().contains("historic_mean"));
+    }
+
+    #[test]
+    fn predictor_specs_parse_with_defaults_and_build() {
+        let spec: PredictorSpec = toml::from_str("model = \"regression\"\nweeks = 6").unwrap();
+        assert_eq!(
+            spec,
+            PredictorSpec::Regression {
+                weeks: 6,
+                daily_harmonics: 3,
+                weekly_harmonics: 3,
+                ridge: 1e-6
+            }
+        );
+        assert_eq!(spec.build().unwrap().name(), "Regression6w");
+        let spec: PredictorSpec = toml::from_str(
+            r#"
+            model = "ensemble"
+            combine = "best"
+            members = [
+                { model = "mean_profile", weeks = 2 },
+                { model = "decaying_percentile", percentile = 0.7, profile_period = 24 },
+                { model = "seasonal_naive" },
+                { model = "zero" },
+            ]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            spec.build().unwrap().name(),
+            "EnsembleBest[MeanProfile168x2,DecayingP70h168x24,SeasonalNaive168,Zero]"
+        );
+        let spec: PredictorSpec = toml::from_str("model = \"ensemble\"").unwrap();
+        assert_eq!(spec, PredictorSpec::default());
+        // Every CLI name is a spec, and builds the model the CLI runs; specs round-trip.
+        for name in MODEL_NAMES {
+            let spec = PredictorSpec::named(name).unwrap();
+            spec.build().unwrap();
+            let text = toml::to_string(&spec).unwrap();
+            assert_eq!(toml::from_str::<PredictorSpec>(&text).unwrap(), spec, "{text}");
+        }
+    }
+
+    #[test]
+    fn predictor_specs_reject_unknown_keys_and_bad_values() {
+        for text in [
+            "model = \"prophet\"",
+            "model = \"regression\"\nweek = 6",
+            "model = \"zero\"\nperiod = 3",
+            "model = \"ensemble\"\nmembers = [{ model = \"zero\", weeks = 1 }]",
+            "weeks = 6",
+        ] {
+            assert!(toml::from_str::<PredictorSpec>(text).is_err(), "{text}");
+        }
+        for text in [
+            "model = \"seasonal_naive\"\nperiod = 0",
+            "model = \"mean_profile\"\nweeks = 0",
+            "model = \"holt_winters\"\nperiod = 0",
+            "model = \"decaying_percentile\"\npercentile = 1.0",
+            "model = \"decaying_percentile\"\nhalf_life = 0",
+            "model = \"regression\"\nridge = -1.0",
+            "model = \"ensemble\"\nmembers = []",
+            "model = \"ensemble\"\nwindows = 0",
+            "model = \"ensemble\"\nmembers = [{ model = \"mean_profile\", period = 0 }]",
+        ] {
+            let spec: PredictorSpec = toml::from_str(text).unwrap();
+            let err = spec.build().err().expect(text).to_string();
+            assert!(err.starts_with("predictor "), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn models_too_short_for_the_series_are_skipped_not_fatal() {
+        // About two weeks of a synthetic series: Holt-Winters needs two weeks of history
+        // before an origin and is skipped; the historic mean is backtested.
+        let trace = synth::generate(&synth::preset("hpc-seasonal").unwrap(), 1, 15_000).unwrap();
+        let options = ForecastOptions {
+            queue: None,
+            resource: ResourceClass::Vcpu,
+            measure: Measure::Submitted,
+            models: vec!["historic_mean".into(), "holt_winters_168".into()],
+            backtest: BacktestConfig {
+                horizon: 24,
+                origins: 2,
+                step: 24,
+                calibration: 1,
+                ..BacktestConfig::default()
+            },
+            since: 0,
+        };
+        let report = run(&trace, &options).unwrap();
+        assert!(report.buckets < 2 * 168 + 48, "{} buckets", report.buckets);
+        assert_eq!(report.models[0].skipped, None);
+        assert!(report.models[1].skipped.as_deref().unwrap().contains("HoltWinters168"));
+        assert!(report.models[1].origins.is_empty());
+        assert!(report.to_string().contains("holt_winters_168         skipped: "));
+        // Every model skipped is an error.
+        let all_short = ForecastOptions { models: vec!["holt_winters_168".into()], ..options };
+        assert!(run(&trace, &all_short).unwrap_err().to_string().contains("too short"));
     }
 }

@@ -5,7 +5,8 @@
 //!   one per (queue, [`ResourceClass`]), measuring either work submitted or mean busy units
 //!   ([`Measure`]).
 //! - [`model`]: the [`Forecaster`] trait and the baselines: [`SeasonalNaive`] (daily and
-//!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks) and [`HistoricMean`].
+//!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks), [`HistoricMean`] and
+//!   [`Zero`] (the floor of absolute-error scores on sparse series).
 //! - [`decaying`]: [`DecayingPercentile`], the Autopilot-style exponentially decaying
 //!   histogram percentile (flat or per hour of day).
 //! - [`regression`]: [`Regression`], OLS (linfa-linear) on Fourier terms, seasonal lags,
@@ -37,6 +38,8 @@ pub use decaying::DecayingPercentile;
 pub use ensemble::{Combine, Ensemble};
 pub use error::ForecastError;
 pub use metrics::{coverage, crps_approx, mae, mase, pinball, smape};
-pub use model::{DAY_HOURS, Forecaster, HistoricMean, MeanProfile, SeasonalNaive, WEEK_HOURS};
+pub use model::{
+    DAY_HOURS, Forecaster, HistoricMean, MeanProfile, SeasonalNaive, WEEK_HOURS, Zero,
+};
 pub use regression::Regression;
 pub use series::{DemandSeries, MAX_BUCKETS, Measure, ResourceClass, SeriesBuilder, SeriesKey};

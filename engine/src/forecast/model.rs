@@ -5,6 +5,9 @@
 //!   observations. The 4-week hour-of-week mean is the best public model on busy-capacity
 //!   series in `shared/reference/forecast-anchors.md`.
 //! - [`HistoricMean`]: the mean of all history, flat; strong on sparse queues.
+//! - [`Zero`]: no demand at all. Not a model to plan with, but the floor of the absolute-error
+//!   scores: on a series idle most hours, the median is 0, and a forecast of 0 has a low MASE.
+//!   A median-type model should be judged against it, not only against the seasonal naive.
 //!
 //! Seasonal positions are counted from the start of the history, so the history should start
 //! on a season boundary only if the caller wants positions to name calendar hours; the
@@ -127,6 +130,23 @@ impl Forecaster for HistoricMean {
     }
 }
 
+/// Forecasts 0 everywhere: the reference that shows how much of a low MASE on a sparse series
+/// is just the median being 0. Needs one value of history, like [`HistoricMean`], so that
+/// it fits wherever the other models do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Zero;
+
+impl Forecaster for Zero {
+    fn name(&self) -> String {
+        "Zero".to_owned()
+    }
+
+    fn fit_predict(&self, history: &[f64], horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        check_history(&self.name(), history, 1)?;
+        Ok(vec![0.0; horizon])
+    }
+}
+
 fn check_period(period: usize) -> Result<(), ForecastError> {
     if period == 0 {
         return Err(ForecastError::InvalidParameter {
@@ -215,6 +235,17 @@ mod tests {
         // (1 + 2 + 3 + 6) / 4 = 3.
         assert_eq!(HistoricMean.fit_predict(&[1.0, 2.0, 3.0, 6.0], 3).unwrap(), [3.0; 3]);
         assert_eq!(HistoricMean.fit_predict(&[1.0], 0).unwrap(), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn zero_by_hand() {
+        assert_eq!(Zero.fit_predict(&[5.0, 7.0], 3).unwrap(), [0.0; 3]);
+        assert!(matches!(Zero.fit_predict(&[], 1), Err(ForecastError::HistoryTooShort { .. })));
+        assert!(matches!(
+            Zero.fit_predict(&[f64::INFINITY], 1),
+            Err(ForecastError::NonFinite { .. })
+        ));
+        assert_eq!(Zero.name(), "Zero");
     }
 
     #[test]
