@@ -449,9 +449,10 @@ impl Controller {
     }
 
     fn instance_gone(&mut self, now: SimTime, id: InstanceId, reason: TerminationReason) {
-        *self.stats.terminated.entry(reason.as_str().to_owned()).or_default() += 1;
         self.broker.forget(id);
+        // Count each instance once, even if its termination is reported twice.
         let Some(info) = self.instances.remove(&id) else { return };
+        *self.stats.terminated.entry(reason.as_str().to_owned()).or_default() += 1;
         if !info.ready {
             return;
         }
