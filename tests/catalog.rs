@@ -473,6 +473,7 @@ fn cli_bad_input_is_a_clear_error_not_a_panic() {
     // A missing input names the file.
     let err = clean_failure(&import(&["--format", "gcp-skypilot", "nope.csv", "-o", "c.toml"]));
     assert!(err.contains("nope.csv") && err.contains("check the path"), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "the cause is printed once: {err}");
     // An unknown format lists the known ones.
     let err = clean_failure(&import(&["--format", "gcp", "nope.csv", "-o", "c.toml"]));
     assert!(err.contains("gcp-skypilot") && err.contains("aws-ec2instances"), "{err}");
