@@ -5,7 +5,8 @@ use sim::scenario::Scenario;
 use tests::bundled_scenarios;
 
 /// Every bundled scenario, run twice into two folders, writes byte-identical `summary.json`
-/// files; a different seed changes the event digest of seeded (synthetic) workloads.
+/// and `jobs.parquet` files; a different seed changes the event digest of seeded (synthetic)
+/// workloads.
 #[test]
 fn every_bundled_scenario_is_byte_identical_across_runs() {
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -13,12 +14,16 @@ fn every_bundled_scenario_is_byte_identical_across_runs() {
         let loaded = Scenario::load(&path, &[]).expect("bundled scenarios load");
         let mut files = Vec::new();
         for attempt in 0..2 {
-            let summary = run::run(&loaded, &mut |_| {}).expect("bundled scenarios run").summary;
+            let result = run::run(&loaded, &mut |_| {}).expect("bundled scenarios run");
             let out = dir.path().join(format!("{}-{attempt}", loaded.name));
-            let written = summary.write(&out).expect("summary written");
-            files.push(std::fs::read(written).expect("readable"));
+            let written = result.write(&out).expect("reports written");
+            files.push((
+                std::fs::read(written).expect("readable"),
+                std::fs::read(out.join("jobs.parquet")).expect("readable"),
+            ));
         }
-        assert_eq!(files[0], files[1], "{} is not deterministic", path.display());
+        assert!(files[0].0 == files[1].0, "{}: summary.json differs", path.display());
+        assert!(files[0].1 == files[1].1, "{}: jobs.parquet differs", path.display());
     }
 }
 

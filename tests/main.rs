@@ -9,6 +9,7 @@
 
 mod architecture;
 mod catalog;
+mod cloud;
 mod determinism;
 mod forecast;
 mod golden;

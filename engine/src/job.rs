@@ -43,6 +43,20 @@ impl Resources {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GpuKind(pub String);
 
+impl GpuKind {
+    /// Whether a GPU of this kind (an instance type's, e.g. `A100-80GB`) serves a job that
+    /// asks for `wanted` (e.g. `A100`): the same name ignoring case, or this name is `wanted`
+    /// followed by a variant suffix after `-` (`A100-80GB` serves `A100`, not the reverse).
+    /// The policies' offer matching and the shards' schedulers both use this one rule, so a
+    /// shard is never given jobs its instances cannot run.
+    pub fn serves(&self, wanted: &GpuKind) -> bool {
+        let (have, want) = (self.0.as_bytes(), wanted.0.as_bytes());
+        have.len() >= want.len()
+            && have[..want.len()].eq_ignore_ascii_case(want)
+            && (have.len() == want.len() || have[want.len()] == b'-')
+    }
+}
+
 /// How the job ended in the system the trace was recorded on (provenance, not a simulated
 /// outcome).
 #[derive(
@@ -107,4 +121,19 @@ pub struct Job {
     pub output_bytes: u64,
     /// How it ended where it was recorded.
     pub status: JobStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GpuKind;
+
+    #[test]
+    fn gpu_kinds_serve_their_own_name_and_variants_only() {
+        let kind = |s: &str| GpuKind(s.into());
+        assert!(kind("A100").serves(&kind("a100")));
+        assert!(kind("A100-80GB").serves(&kind("A100")));
+        assert!(!kind("A100").serves(&kind("A100-80GB")));
+        assert!(!kind("A10G").serves(&kind("A10")));
+        assert!(!kind("T4").serves(&kind("T40")));
+    }
 }

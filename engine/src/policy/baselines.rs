@@ -33,10 +33,7 @@ fn gpu_matches(kind: &Option<String>, wanted: &Option<crate::job::GpuKind>) -> b
     match (kind, wanted) {
         (None, _) => false,
         (Some(_), None) => true,
-        (Some(k), Some(w)) => {
-            k.eq_ignore_ascii_case(&w.0)
-                || k.to_ascii_uppercase().contains(&w.0.to_ascii_uppercase())
-        }
+        (Some(k), Some(w)) => crate::job::GpuKind(k.clone()).serves(w),
     }
 }
 

@@ -231,7 +231,12 @@ struct Reservation {
 
 /// Whether a job with this demand and kind may use a node with this GPU kind.
 fn gpu_ok(demand: &Capacity, kind: &Option<GpuKind>, node_kind: &Option<GpuKind>) -> bool {
-    demand.gpu_milli == 0 || kind.is_none() || kind == node_kind
+    demand.gpu_milli == 0
+        || match (kind, node_kind) {
+            (None, _) => true,
+            (Some(want), Some(have)) => have.serves(want),
+            (Some(_), None) => false,
+        }
 }
 
 /// How many whole nodes of capacity `total` a multi-node job of `demand` needs, or `None` when

@@ -1,0 +1,174 @@
+//! The cloud platform end to end on the bundled catalog: the invariants a planner relies on.
+//!
+//! - every submitted job ends in exactly one named state, and a job that did not complete
+//!   says why; none is lost;
+//! - a completed job ran for exactly its runtime, after its submission;
+//! - the bill is shared out exactly: the jobs' parts plus the idle part equal every charge
+//!   the providers booked, to the micro-dollar.
+
+use std::sync::Arc;
+
+use engine::controller::ControllerConfig;
+use engine::policy::{
+    OnDemand, OnDemandConfig, Policy, StaticReservation, StaticReservationConfig,
+};
+use engine::{Resources, SimDuration, SimTime};
+use proptest::prelude::*;
+use sim::cloud::SimCloudConfig;
+use sim::platform::EndState;
+use sim::platform::cloud::{CloudPlatform, run, split_history};
+use sim::trace::{RawJob, Trace, TraceBuilder};
+
+fn bundled() -> Arc<engine::cloud::Catalog> {
+    let path = tests::workspace_root().join("scenarios/catalogs/bundled.toml");
+    Arc::new(sim::catalog::load(&path).expect("the bundled catalog loads"))
+}
+
+/// One random job: submit second, runtime seconds, vCPUs, GPUs (0 for CPU jobs) and GPU kind.
+type JobSpec = (u64, u64, u64, u64, Option<&'static str>);
+
+fn trace(jobs: &[JobSpec]) -> Trace {
+    let mut specs = jobs.to_vec();
+    specs.sort_by_key(|j| j.0);
+    let mut builder = TraceBuilder::new("proptest", "test");
+    for (i, &(submit, runtime, vcpus, gpus, kind)) in specs.iter().enumerate() {
+        builder.push(RawJob {
+            name: i.to_string(),
+            submit: SimTime::from_secs(1_000_000 + submit),
+            runtime: SimDuration::from_secs(runtime),
+            resources: Resources {
+                cpu_milli: vcpus * 1000,
+                memory_mib: vcpus * 2048,
+                gpu_milli: gpus * 1000,
+                gpu_kind: kind.map(|k| engine::GpuKind(k.into())),
+            },
+            ..RawJob::default()
+        });
+    }
+    builder.finish()
+}
+
+fn job() -> impl Strategy<Value = JobSpec> {
+    let kind = prop_oneof![Just(None), Just(Some("T4")), Just(Some("V100")), Just(Some("H100"))];
+    (0u64..200_000, 1u64..20_000, 1u64..128, 0u64..3, kind)
+        .prop_map(|(s, r, v, g, k)| (s, r, if g > 0 { v.min(8) } else { v }, g, k))
+}
+
+fn policy(which: u8) -> Box<dyn Policy> {
+    match which {
+        0 => Box::new(OnDemand::new(OnDemandConfig::default())),
+        1 => Box::new(OnDemand::new(OnDemandConfig { spot: true, ..OnDemandConfig::default() })),
+        2 => Box::new(OnDemand::new(OnDemandConfig {
+            single_cloud: true,
+            ..OnDemandConfig::default()
+        })),
+        _ => Box::new(StaticReservation::new(StaticReservationConfig {
+            overflow: Some(OnDemandConfig::default()),
+            ..StaticReservationConfig::default()
+        })),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_job_is_lost_and_the_bill_adds_up(
+        jobs in prop::collection::vec(job(), 1..30),
+        which in 0u8..4,
+        seed in 0u64..1000,
+        supply in 1u32..16,
+    ) {
+        let full = trace(&jobs);
+        // The first simulated day is history for the static baseline.
+        let (history, replay) = split_history(&full, SimTime::from_secs(1_000_000 + 86_400));
+        let catalog = bundled();
+        let mut sim = SimCloudConfig::default();
+        sim.supply.default_instances = supply;
+        let platform = CloudPlatform {
+            offers: catalog.offer_ids().collect(),
+            catalog,
+            sim,
+            controller: ControllerConfig {
+                first_window: SimTime::from_secs(1_000_000),
+                window: SimDuration::from_hours(24),
+                lead: SimDuration::from_hours(2),
+                tick: SimDuration::from_secs(300),
+                scheduler: engine::shard::Policy::EasyBackfill,
+                max_attempts: 2,
+                budget: None,
+                drain_windows: 2,
+            },
+            seed,
+        };
+        let out = run(&replay, history, &platform, policy(which), &mut |_| {}).expect("runs");
+        prop_assert_eq!(out.run.jobs.len(), replay.jobs.len());
+        for (job, o) in replay.jobs.iter().zip(&out.run.jobs) {
+            match o.state {
+                EndState::Completed => {
+                    let start = o.start.expect("a completed job started");
+                    prop_assert!(start >= job.submit);
+                    prop_assert_eq!(o.end, start + job.runtime);
+                    prop_assert_eq!(o.reason, None);
+                }
+                EndState::Failed | EndState::Rejected => {
+                    prop_assert!(o.reason.is_some(), "job {} left without a reason", job.id.0);
+                }
+                EndState::Cancelled => prop_assert!(false, "nothing cancels here"),
+            }
+            // A job asking for an H100 has no offer in the bundled catalog.
+            if job.resources.gpu_milli > 0
+                && job.resources.gpu_kind.as_ref().is_some_and(|k| k.0 == "H100")
+            {
+                prop_assert_eq!(o.state, EndState::Rejected);
+                prop_assert_eq!(o.reason, Some("no_offer"));
+            }
+        }
+        let total: i64 = out.charges.iter().map(|c| c.amount.0).sum();
+        let jobs_part: i64 = out.jobs.iter().map(|j| j.cost.0).sum();
+        prop_assert_eq!(jobs_part + out.attribution.idle.0, total);
+        prop_assert!(out.jobs.iter().all(|j| j.cost.0 >= 0));
+    }
+}
+
+/// The on-demand baseline never leaves a job that an offer can run waiting forever when
+/// supply is ample: everything but the no-offer jobs completes.
+#[test]
+fn ample_on_demand_supply_completes_every_runnable_job() {
+    // Every third job is a CPU job of up to 96 vCPUs; the others ask for one T4 or V100 with
+    // at most 4 vCPUs and 8 GiB, which g4dn.xlarge / p3.2xlarge-class types hold.
+    let jobs: Vec<JobSpec> = (0..40u64)
+        .map(|i| {
+            let gpus = i % 3;
+            let vcpus = if gpus > 0 { 1 + i % 4 } else { 1 + (i * 7) % 96 };
+            (
+                i * 600,
+                1800 + i * 37,
+                vcpus,
+                gpus.min(1),
+                [None, Some("T4"), Some("V100")][(i % 3) as usize],
+            )
+        })
+        .collect();
+    let replay = trace(&jobs);
+    let catalog = bundled();
+    let platform = CloudPlatform {
+        offers: catalog.offer_ids().collect(),
+        catalog,
+        sim: SimCloudConfig::default(),
+        controller: ControllerConfig {
+            first_window: SimTime::from_secs(1_000_000),
+            window: SimDuration::from_hours(168),
+            lead: SimDuration::from_hours(24),
+            tick: SimDuration::from_secs(60),
+            scheduler: engine::shard::Policy::Fifo,
+            max_attempts: 3,
+            budget: None,
+            drain_windows: 1,
+        },
+        seed: 1,
+    };
+    let out = run(&replay, vec![], &platform, policy(0), &mut |_| {}).expect("runs");
+    let completed = out.run.jobs.iter().filter(|o| o.state == EndState::Completed).count();
+    assert_eq!(completed, replay.jobs.len(), "{:?}", out.run.jobs);
+}
