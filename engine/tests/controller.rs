@@ -292,6 +292,22 @@ fn on_demand_scales_out_within_max_vcpus_and_in_after_idle_timeout() {
 }
 
 #[test]
+fn an_instance_let_go_is_not_renewed_first() {
+    // One 4-vCPU job of 2640 s at 600 s: one instance launched at 600 s (lease to 4200 s),
+    // booted at 660 s; the job ends at 3300 s. Idle from 3300 s, the idle timeout (600 s) is
+    // reached at the tick at 3900 s, which is also the tick whose horizon (4200 s) reaches
+    // the lease end: the instance is let go, and its lease must not be renewed first.
+    let mut h = harness(on_demand(8, false), config(SimTime::EPOCH, 24, 0));
+    h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_secs(2640))]);
+    // (Not `run_like_sim`, which would stop at 3300 s with all work done.)
+    h.run_until(hours(2));
+    assert_eq!(h.outcomes[&JobId(1)], completed(secs(3300), 1));
+    assert_eq!(terminations(&h).first().map(|t| t.0), Some(secs(3900)));
+    // One lease of $0.20, not two.
+    assert_eq!(h.ctl.broker().committed(), Money::from_usd(0.20).expect("finite"));
+}
+
+#[test]
 fn an_interrupted_spot_job_is_requeued_and_completes_on_a_retry() {
     let mut h = harness(on_demand(4, true), config(SimTime::EPOCH, 24, 0));
     h.add_jobs([cpu_job(1, secs(600), 4, SimDuration::from_hours(1))]);
