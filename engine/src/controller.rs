@@ -737,13 +737,62 @@ impl Controller {
     /// Renews or ends the leases due before the next tick, then (with `policy`) asks the
     /// policy what to launch and let go.
     fn scale(&mut self, now: SimTime, policy: bool) {
-        // Leases first: an elastic instance whose lease ends before the next tick is renewed
-        // or let go.
+        // The policy's decision first, so that an instance it lets go is not renewed.
+        let mut letting_go: BTreeSet<InstanceId> = BTreeSet::new();
+        let mut launches = vec![];
+        if policy && let Some((_, plan)) = &self.current {
+            let views: Vec<ShardView> = plan
+                .shards
+                .iter()
+                .enumerate()
+                .filter_map(|(index, sp)| {
+                    let s = self.shards.get(&sp.offer)?;
+                    let instances = self
+                        .instances
+                        .iter()
+                        .filter(|(_, i)| i.shard == sp.offer)
+                        .map(|(id, i)| InstanceView {
+                            id: *id,
+                            option: i.option,
+                            booting: !i.ready,
+                            idle_since: i.idle_since,
+                        })
+                        .collect();
+                    Some(ShardView {
+                        index,
+                        offer: sp.offer,
+                        instance: s.instance,
+                        queued: s.scheduler.queued().map(|q| q.demand).collect(),
+                        free: s.scheduler.free_capacity(),
+                        instances,
+                        launching: s.launching,
+                    })
+                })
+                .collect();
+            let ctx = ScaleContext { catalog: &self.catalog, shards: &views };
+            let scale = self.policy.scale(now, &ctx);
+            let shard_offers: Vec<OfferIx> = plan.shards.iter().map(|s| s.offer).collect();
+            letting_go = scale
+                .terminate
+                .into_iter()
+                .filter(|id| self.instances.get(id).is_some_and(|i| i.idle_since.is_some()))
+                .collect();
+            launches = scale
+                .launch
+                .into_iter()
+                .filter_map(|(index, candidates, count)| {
+                    Some((*shard_offers.get(index)?, candidates, count))
+                })
+                .collect();
+        }
+        // Leases: an elastic instance whose lease ends before the next tick is renewed or let
+        // go.
         let horizon = now.checked_add(self.config.tick).unwrap_or(SimTime::MAX);
         let due: Vec<InstanceId> = self
             .instances
             .keys()
             .copied()
+            .filter(|i| !letting_go.contains(i))
             .filter(|i| self.broker.lease_end(*i).is_some_and(|end| end <= horizon))
             .collect();
         for id in due {
@@ -751,48 +800,10 @@ impl Controller {
                 self.terminate(id);
             }
         }
-        if !policy {
-            return;
+        for id in letting_go {
+            self.terminate(id);
         }
-        let Some((_, plan)) = &self.current else { return };
-        let views: Vec<ShardView> = plan
-            .shards
-            .iter()
-            .enumerate()
-            .filter_map(|(index, sp)| {
-                let s = self.shards.get(&sp.offer)?;
-                let instances = self
-                    .instances
-                    .iter()
-                    .filter(|(_, i)| i.shard == sp.offer)
-                    .map(|(id, i)| InstanceView {
-                        id: *id,
-                        option: i.option,
-                        booting: !i.ready,
-                        idle_since: i.idle_since,
-                    })
-                    .collect();
-                Some(ShardView {
-                    index,
-                    offer: sp.offer,
-                    instance: s.instance,
-                    queued: s.scheduler.queued().map(|q| q.demand).collect(),
-                    free: s.scheduler.free_capacity(),
-                    instances,
-                    launching: s.launching,
-                })
-            })
-            .collect();
-        let ctx = ScaleContext { catalog: &self.catalog, shards: &views };
-        let scale = self.policy.scale(now, &ctx);
-        let shard_offers: Vec<OfferIx> = plan.shards.iter().map(|s| s.offer).collect();
-        for id in scale.terminate {
-            if self.instances.get(&id).is_some_and(|i| i.idle_since.is_some()) {
-                self.terminate(id);
-            }
-        }
-        for (index, candidates, count) in scale.launch {
-            let Some(&shard) = shard_offers.get(index) else { continue };
+        for (shard, candidates, count) in launches {
             if let Some(s) = self.shards.get_mut(&shard) {
                 s.launching += count;
             }
