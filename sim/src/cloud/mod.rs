@@ -24,3 +24,6 @@ pub use config::{ConfigError, SimCloudConfig, SpotConfig, SupplyConfig};
 pub use error::{EgressError, SimCloudError};
 pub use ledger::{Charge, ChargeKind, Ledger};
 pub use provider::SimProvider;
+
+#[cfg(test)]
+mod tests;

@@ -450,7 +450,7 @@ impl SimProvider {
     /// A draw from `Exp(rate_per_hour)` as a time after `from`; `None` when it never comes.
     fn exp_after(rng: &mut ChaCha8Rng, from: SimTime, rate_per_hour: f64) -> Option<SimTime> {
         let u: f64 = rng.random();
-        if !(rate_per_hour > 0.0) {
+        if rate_per_hour.is_nan() || rate_per_hour <= 0.0 {
             return None;
         }
         let hours = -(1.0 - u).ln() / rate_per_hour;
@@ -459,16 +459,9 @@ impl SimProvider {
 
     // ----- billing -----
 
-    /// The spot price of `offer` at step `k`, extending the cache.
-    fn spot_step_price(&mut self, offer: OfferIx, at: SimTime) -> f64 {
-        let k = self.spot_clock.step(at);
-        match self.spot_paths.get_mut(&offer) {
-            Some(path) => {
-                path.extend_to(k);
-                path.price(k)
-            }
-            None => 0.0,
-        }
+    /// The spot price of `offer` at `at` (the path caches what it computes).
+    fn spot_step_price(&self, offer: OfferIx, at: SimTime) -> f64 {
+        self.spot_paths.get(&offer).map_or(0.0, |path| path.price(self.spot_clock.step(at)))
     }
 
     /// Books instance `id`'s usage from its segment start to `to`, plus `extra_us` of rounding
@@ -483,12 +476,10 @@ impl SimProvider {
                 (usd_for(self.on_demand_price(inst.offer), span + extra_us), LaunchOption::OnDemand)
             }
             Rate::Spot => {
-                let k = self.spot_clock.step(to);
-                let mut usd = 0.0;
-                if let Some(path) = self.spot_paths.get_mut(&inst.offer) {
-                    path.extend_to(k);
-                    usd = self.spot_clock.cost(path, from, to);
-                }
+                let mut usd = self
+                    .spot_paths
+                    .get(&inst.offer)
+                    .map_or(0.0, |path| self.spot_clock.cost(path, from, to));
                 usd += usd_for(self.spot_step_price(inst.offer, to), extra_us);
                 (usd, LaunchOption::Spot)
             }
@@ -712,10 +703,10 @@ impl SimProvider {
         if let Some(set) = self.uncovered.get_mut(&inst.offer) {
             set.remove(&id);
         }
-        if let Rate::Covered(ix) = inst.rate {
-            if let Some(c) = self.commitments.get_mut(ix) {
-                c.covered.remove(&id);
-            }
+        if let Rate::Covered(ix) = inst.rate
+            && let Some(c) = self.commitments.get_mut(ix)
+        {
+            c.covered.remove(&id);
         }
         self.emit(Observation::Terminated { instance: id, reason });
         if matches!(inst.rate, Rate::Covered(_)) {
@@ -862,15 +853,16 @@ impl SimProvider {
     }
 
     fn block_notice_instance(&mut self, id: InstanceId, at: SimTime) {
-        if let Some(i) = self.instances.get_mut(&id) {
-            if i.alive && !i.noticed {
-                i.noticed = true;
-                self.emit(Observation::Notice {
-                    instance: id,
-                    at,
-                    reason: TerminationReason::ReservationEnded,
-                });
-            }
+        if let Some(i) = self.instances.get_mut(&id)
+            && i.alive
+            && !i.noticed
+        {
+            i.noticed = true;
+            self.emit(Observation::Notice {
+                instance: id,
+                at,
+                reason: TerminationReason::ReservationEnded,
+            });
         }
     }
 
@@ -914,7 +906,7 @@ impl SimProvider {
             self.refuse(req.request, Refusal::LeadTime);
             return Ok(());
         }
-        let whole_seconds = req.duration.as_micros() % MICROS_PER_SEC == 0;
+        let whole_seconds = req.duration.as_micros().is_multiple_of(MICROS_PER_SEC);
         let duration_s = req.duration.as_micros() / MICROS_PER_SEC;
         let vcpus = u64::from(ty.vcpus) * u64::from(req.count);
         if !whole_seconds

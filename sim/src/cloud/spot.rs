@@ -27,6 +27,8 @@
 //!
 //! [`SpotTerms`]: engine::cloud::SpotTerms
 
+use std::cell::RefCell;
+
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
@@ -42,8 +44,10 @@ pub(crate) struct SpotPath {
     cap: f64,
     sigma: f64,
     phi: f64,
-    /// `x_k` for every step computed so far.
-    xs: Vec<f64>,
+    /// `x_k` for every step computed so far. Behind a `RefCell` so that reading a price through
+    /// `&self` (the port's `spot_price`) extends the cache too: without it every such read
+    /// recomputed the path from the cache's end, so querying each step in turn cost O(k²).
+    xs: RefCell<Vec<f64>>,
 }
 
 /// A standard normal from two words (Box–Muller, cosine branch).
@@ -73,7 +77,7 @@ impl SpotPath {
             cap: config.cap_of_on_demand * on_demand,
             sigma,
             phi: config.reversion,
-            xs: Vec::new(),
+            xs: RefCell::new(Vec::new()),
         }
     }
 
@@ -95,25 +99,18 @@ impl SpotPath {
     }
 
     /// Caches `x_0 … x_k`.
-    pub(crate) fn extend_to(&mut self, k: u64) {
-        while (self.xs.len() as u64) <= k {
-            let x = self.x_next(self.xs.len() as u64, self.xs.last().copied());
-            self.xs.push(x);
+    pub(crate) fn extend_to(&self, k: u64) {
+        let mut xs = self.xs.borrow_mut();
+        while (xs.len() as u64) <= k {
+            let x = self.x_next(xs.len() as u64, xs.last().copied());
+            xs.push(x);
         }
     }
 
-    /// `x_k`, from the cache or computed forward from its end.
+    /// `x_k`, computed forward from the cache's end and cached.
     fn x(&self, k: u64) -> f64 {
-        if let Some(x) = self.xs.get(k as usize) {
-            return *x;
-        }
-        let mut i = self.xs.len() as u64;
-        let mut x = self.xs.last().copied();
-        while i <= k {
-            x = Some(self.x_next(i, x));
-            i += 1;
-        }
-        x.unwrap_or(0.0)
+        self.extend_to(k);
+        self.xs.borrow().get(k as usize).copied().unwrap_or(0.0)
     }
 
     /// The price of step `k`, USD per instance-hour.
@@ -181,7 +178,7 @@ mod tests {
 
     #[test]
     fn the_path_is_deterministic_cached_or_not_and_clamped() {
-        let mut cached = path(7, 0.3);
+        let cached = path(7, 0.3);
         cached.extend_to(50);
         let fresh = path(7, 0.3);
         for k in 0..80 {
@@ -198,7 +195,7 @@ mod tests {
         // σ = 0.05, φ = 0.9: s = 0.05/√0.19 = 0.115, far from the clamps, so the mean of
         // 20,000 steps is μ = 0.07 within a few standard errors (the AR(1) effective sample is
         // ~20,000 × (1−φ)/(1+φ) ≈ 1,050; SE ≈ 0.07 × 0.115 / √1050 ≈ 0.00025).
-        let mut p = path(3, 0.05);
+        let p = path(3, 0.05);
         p.extend_to(20_000);
         let mean = (0..20_000).map(|k| p.price(k)).sum::<f64>() / 20_000.0;
         assert!((mean - 0.07).abs() < 0.0015, "{mean}");
