@@ -47,7 +47,7 @@ use crate::policy::{
     offer_capacity, ranked_offers,
 };
 use crate::shard::{Capacity, LocalScheduler, QueuedJob};
-use crate::time::{SimDuration, SimTime};
+use crate::time::{MICROS_PER_SEC, SimDuration, SimTime};
 
 /// The controller's knobs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -227,6 +227,10 @@ pub struct Controller {
     reservations: BTreeMap<ReservationId, ReservationInfo>,
     unrouted: BTreeSet<JobId>,
     outbox: Vec<Action>,
+    /// Reservation intents held back until their product's latest lead before the opening
+    /// (an on-demand capacity reservation can only start when requested), by (issue time,
+    /// sequence).
+    deferred: BTreeMap<(SimTime, u64), ReserveIntent>,
     next_tick: Option<SimTime>,
     /// Whether the next tick asks the policy to scale (false after the last window closed).
     tick_scales: bool,
@@ -263,6 +267,7 @@ impl Controller {
             reservations: BTreeMap::new(),
             unrouted: BTreeSet::new(),
             outbox: Vec::new(),
+            deferred: BTreeMap::new(),
             next_tick: None,
             tick_scales: true,
             trace_done: false,
@@ -621,10 +626,19 @@ impl Controller {
                     start: window.start,
                     duration: self.config.window,
                 };
-                let (actions, events) = self.broker.reserve(now, intent);
-                self.outbox.extend(actions.into_iter().map(Action::Cloud));
-                for e in events {
-                    self.on_broker_event(now, e);
+                // Ask no earlier than the best candidate's product allows.
+                let max_lead = candidates.first().and_then(|c| {
+                    let cloud = self.catalog.offer(c.offer).cloud;
+                    Some(self.catalog.provider(cloud)?.product(c.product)?.max_lead_s)
+                });
+                let earliest = max_lead.map_or(now, |lead| {
+                    SimTime(window.start.0.saturating_sub(lead.saturating_mul(MICROS_PER_SEC)))
+                });
+                if earliest > now {
+                    let seq = self.deferred.len() as u64;
+                    self.deferred.insert((earliest, seq), intent);
+                } else {
+                    self.reserve_now(now, intent);
                 }
             }
         } else {
@@ -633,6 +647,14 @@ impl Controller {
             }
         }
         plan
+    }
+
+    fn reserve_now(&mut self, now: SimTime, intent: ReserveIntent) {
+        let (actions, events) = self.broker.reserve(now, intent);
+        self.outbox.extend(actions.into_iter().map(Action::Cloud));
+        for e in events {
+            self.on_broker_event(now, e);
+        }
     }
 
     /// Applies `plan` at the opening of `window` (or at once, for a re-plan: `replanned`).
@@ -700,6 +722,13 @@ impl Controller {
             if self.next_tick.is_none() {
                 self.next_tick = Some(now);
             }
+        }
+        // Reservations whose product could not be asked for earlier.
+        while let Some(entry) = self.deferred.first_entry()
+            && entry.key().0 <= now
+        {
+            let intent = entry.remove();
+            self.reserve_now(now, intent);
         }
         // Open every planned window whose start has come, in order.
         while let Some(entry) = self.pending_plans.first_entry()
@@ -840,7 +869,8 @@ impl Controller {
     pub fn next_wakeup(&self) -> Option<SimTime> {
         let plan = self.wants_more_windows().then(|| self.plan_time(self.next_window));
         let open = self.pending_plans.values().next().map(|(w, _)| w.start);
-        [plan, open, self.next_tick].into_iter().flatten().min()
+        let deferred = self.deferred.keys().next().map(|(t, _)| *t);
+        [plan, open, deferred, self.next_tick].into_iter().flatten().min()
     }
 
     /// Ends the simulation at `now`: jobs still waiting fail (`never_ran`) and every instance
