@@ -1,8 +1,15 @@
-//! Forecast backtests against the public anchors of `shared/reference/forecast-anchors.md`
-//! (statsforecast 2.1.1, measured independently): hourly core-hours submitted, all queues,
-//! one-week horizon, 8 weekly rolling origins (Alibaba GPU: GPU-hours submitted from day 115
-//! on, 8 daily-spaced origins), MASE scaled by the in-sample weekly seasonal naive. Our
-//! engine's models and metrics must land on the same numbers.
+//! Forecast backtests on the real traces: hourly core-hours submitted (HPC2N, CTC-SP2) and
+//! GPU-hours submitted (Alibaba GPU 2023), all queues, one-week horizon, 8 rolling origins,
+//! MASE scaled by the in-sample weekly seasonal naive.
+//!
+//! - The baselines must land on the public anchors of `shared/reference/forecast-anchors.md`
+//!   (statsforecast 2.1.1, measured independently).
+//! - Issue 4's must-show: the best model beats the weekly seasonal naive's MASE by 15% or
+//!   more, and the ensemble's 90% interval covers 85–95% of the outcomes, on each trace.
+//!
+//! The Alibaba GPU trace has only ~34 days of activity (days 115–149; before day 115 it is
+//! nearly empty), too short for 8 weekly origins with calibration: it is backtested from day
+//! 115 at 8 *daily* origins (each still forecasting a week).
 
 use engine::forecast::{BacktestConfig, Measure, ResourceClass};
 use sim::forecast::{ForecastOptions, ForecastReport, run};
@@ -59,7 +66,7 @@ fn backtest(series: Series, models: &[&str]) -> Option<ForecastReport> {
     Some(run(&trace, &options).expect("backtests"))
 }
 
-/// Mean over the origins of MASE and of 90% coverage, per model.
+/// Mean over the origins of MASE and of 90% coverage, per model (in the order asked).
 fn means(report: &ForecastReport) -> Vec<(String, f64, f64)> {
     report
         .models
@@ -104,3 +111,67 @@ fn alibaba_gpu_demand_matches_the_anchors() {
     // reading, hence 0.02 (measured: 1.195, 0.871, 0.959).
     check_anchors(ALIBABA_GPU, [1.194, 0.870, 0.944], 0.02);
 }
+
+/// Issue 4's must-show on `series`: the best model's mean MASE is at most 0.85 × the weekly
+/// seasonal naive's, and the ensemble's mean 90% coverage lies in [0.85, 0.95]. Returns the
+/// best model and the means, for the caveat check.
+fn check_must_show(series: Series) -> Option<(String, Vec<(String, f64, f64)>)> {
+    // The ensemble (whose members include both decaying percentiles and the regression), the
+    // models that win on these series, and the zero reference. Holt-Winters is left out: its
+    // optimiser makes the debug build's backtest far slower, and it is not the best anywhere
+    // (see the CLI table in ARCHITECTURE.md).
+    let models =
+        ["seasonal_naive_168", "zero", "decaying_p50", "decaying_p50_24", "regression", "ensemble"];
+    let report = backtest(series, &models)?;
+    eprintln!("{report}");
+    let means = means(&report);
+    let naive = means[0].1;
+    let (best, best_mase, _) = means
+        .iter()
+        .filter(|(m, _, _)| m != "zero")
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("models")
+        .clone();
+    assert!(
+        best_mase <= 0.85 * naive,
+        "{}: best model {best} MASE {best_mase:.3} vs seasonal_naive_168 {naive:.3}",
+        series.file
+    );
+    let (_, _, coverage) = means.iter().find(|(m, _, _)| m == "ensemble").expect("ensemble");
+    assert!(
+        (0.85..=0.95).contains(coverage),
+        "{}: ensemble 90% coverage {coverage:.3}",
+        series.file
+    );
+    Some((best, means))
+}
+
+#[test]
+fn hpc2n_best_model_beats_the_weekly_naive_and_the_ensemble_is_calibrated() {
+    // Measured: seasonal_naive_168 0.813; decaying_p50 0.500; ensemble 0.640, coverage 0.935.
+    // Caveat: the zero forecast scores 0.499: 60% of the hours are idle, the median hour is
+    // 0, and MASE (an absolute error) rewards the median. The ensemble, which does not
+    // forecast zero, still beats the naive by over 15%.
+    let Some((_, means)) = check_must_show(HPC2N) else { return };
+    let get = |name: &str| means.iter().find(|m| m.0 == name).expect("model").1;
+    assert!(get("ensemble") <= 0.85 * get("seasonal_naive_168"));
+}
+
+#[test]
+fn ctc_best_model_beats_the_weekly_naive_and_the_ensemble_is_calibrated() {
+    // Measured: seasonal_naive_168 1.099; decaying_p50_24 0.683; ensemble 0.789, coverage
+    // 0.930. The zero forecast scores 0.723, so the best model beats it too.
+    let Some((_, means)) = check_must_show(CTC) else { return };
+    let get = |name: &str| means.iter().find(|m| m.0 == name).expect("model").1;
+    assert!(get("decaying_p50_24") < get("zero"));
+}
+
+#[test]
+fn alibaba_gpu_best_model_beats_the_weekly_naive_and_the_ensemble_is_calibrated() {
+    // Daily origins from day 115 (see the module docs). Measured: seasonal_naive_168 1.195;
+    // decaying_p50 0.579; ensemble 0.732, coverage 0.944. The zero forecast scores 0.614.
+    let Some((_, means)) = check_must_show(ALIBABA_GPU) else { return };
+    let get = |name: &str| means.iter().find(|m| m.0 == name).expect("model").1;
+    assert!(get("decaying_p50") < get("zero"));
+}
+

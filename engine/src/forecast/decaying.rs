@@ -10,6 +10,10 @@
 //! exponentially growing buckets to keep it small; here the history is at hand, so the
 //! percentile is exact over the sorted values and needs no binning.
 //!
+//! Values older than [`HORIZON_HALF_LIVES`] half-lives (weight below 2⁻⁶⁴, under f64's
+//! resolution of the total weight) are left out, so a fit costs the same on a 3-year history
+//! as on a 1-year one. (At least one season of values is always kept.)
+//!
 //! - Flat (`profile_period: None`): one percentile over all history, repeated over the horizon.
 //! - Profiled (`profile_period: Some(p)`, e.g. 24 for hour of day): the forecast at step `h`
 //!   is the weighted percentile of the values at the same position, `i ≡ n + h (mod p)`, with
@@ -26,6 +30,9 @@
 
 use super::error::ForecastError;
 use super::model::Forecaster;
+
+/// Half-lives of history a fit looks at; older values (weight below 2⁻⁶⁴) are left out.
+pub const HORIZON_HALF_LIVES: usize = 64;
 
 /// An exponentially decaying histogram percentile. See the [module](self) docs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,10 +94,14 @@ impl Forecaster for DecayingPercentile {
         super::model::check_history(&self.name(), history, period)?;
         let n = history.len();
         let ln_half = -std::f64::consts::LN_2 / self.half_life as f64;
+        // The oldest index used: at least one value per position is kept (n ≥ period).
+        let kept = self.half_life.saturating_mul(HORIZON_HALF_LIVES).max(period);
+        let oldest = n.saturating_sub(kept);
         // Per position j (mod period): the weighted percentile of the values at i ≡ j.
         let per_position: Vec<f64> = (0..period)
             .map(|j| {
-                let mut weighted: Vec<(f64, f64)> = (j..n)
+                let first = j + oldest.saturating_sub(j).div_ceil(period) * period;
+                let mut weighted: Vec<(f64, f64)> = (first..n)
                     .step_by(period)
                     .map(|i| (history[i], (ln_half * (n - 1 - i) as f64).exp()))
                     .collect();
@@ -209,6 +220,21 @@ mod tests {
             good.fit_predict(&[1.0, f64::INFINITY], 1),
             Err(ForecastError::NonFinite { what: "history", index: 1, .. })
         ));
+    }
+
+    #[test]
+    fn values_older_than_the_kept_half_lives_are_left_out() {
+        // Half-life 1: the last 64 values are kept. 200 huge old values, then 64 ones: the
+        // old values (total weight below 2⁻⁶³ against about 2 for the ones) are left out.
+        let mut history = vec![1e9; 200];
+        history.extend([1.0; 64]);
+        let model = DecayingPercentile { percentile: 0.5, half_life: 1, profile_period: None };
+        assert_eq!(model.fit_predict(&history, 2).unwrap(), [1.0, 1.0]);
+        // A period longer than the kept span still keeps one value per position.
+        let model = DecayingPercentile { percentile: 0.5, half_life: 1, profile_period: Some(100) };
+        let history: Vec<f64> = (0..250).map(|t| (t % 100) as f64).collect();
+        let expected: Vec<f64> = (250..350).map(|t| (t % 100) as f64).collect();
+        assert_eq!(model.fit_predict(&history, 100).unwrap(), expected);
     }
 
     #[test]

@@ -146,21 +146,20 @@ impl Forecaster for Regression {
         let mut row = Vec::new();
         features.row(history, &prefix, first, &mut row);
         let width = row.len();
-        let mut x = Array2::<f64>::zeros((rows, width));
-        for (i, t) in (first..n).enumerate() {
+        // Row-major feature values, one row per training bucket.
+        let mut x = Vec::with_capacity(rows * width);
+        for t in first..n {
             features.row(history, &prefix, t, &mut row);
-            for (j, v) in row.iter().enumerate() {
-                x[[i, j]] = *v;
-            }
+            x.extend_from_slice(&row);
         }
         let target = &history[first..];
         let y_mean = target.iter().sum::<f64>() / rows as f64;
         // Standardise; keep the columns that vary.
         let mut kept: Vec<(usize, f64, f64)> = Vec::with_capacity(width);
         for j in 0..width {
-            let column = x.column(j);
-            let mean = column.iter().sum::<f64>() / rows as f64;
-            let var = column.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / rows as f64;
+            let column = || x[j..].iter().step_by(width);
+            let mean = column().sum::<f64>() / rows as f64;
+            let var = column().map(|v| (v - mean) * (v - mean)).sum::<f64>() / rows as f64;
             let sd = var.sqrt();
             if sd > 1e-9 * mean.abs().max(1.0) {
                 kept.push((j, mean, sd));
@@ -172,19 +171,17 @@ impl Forecaster for Regression {
         }
         let p = kept.len();
         let penalty = (self.ridge * rows as f64).sqrt();
-        let mut design = Array2::<f64>::zeros((rows + p, p));
-        for i in 0..rows {
-            for (k, (j, mean, sd)) in kept.iter().enumerate() {
-                design[[i, k]] = (x[[i, *j]] - mean) / sd;
-            }
+        let mut design = Vec::with_capacity((rows + p) * p);
+        for values in x.chunks_exact(width) {
+            design.extend(kept.iter().map(|(j, mean, sd)| (values[*j] - mean) / sd));
         }
         for k in 0..p {
-            design[[rows + k, k]] = penalty;
+            design.extend((0..p).map(|c| if c == k { penalty } else { 0.0 }));
         }
-        let mut centred = Array1::<f64>::zeros(rows + p);
-        for (i, y) in target.iter().enumerate() {
-            centred[i] = y - y_mean;
-        }
+        let design = Array2::from_shape_vec((rows + p, p), design)
+            .map_err(|e| ForecastError::FitFailed { model: self.name(), message: e.to_string() })?;
+        let centred: Array1<f64> =
+            target.iter().map(|y| y - y_mean).chain(std::iter::repeat_n(0.0, p)).collect();
         let fitted = LinearRegression::new()
             .with_intercept(false)
             .fit(&Dataset::new(design, centred))
