@@ -1335,3 +1335,81 @@ fn every_reported_reservation_path_is_a_path_of_the_state_machine() {
     // Reports are in time order.
     assert!(sim.log.windows(2).all(|w| w[0].at <= w[1].at));
 }
+
+#[test]
+fn cancelling_a_capacity_reservation_leaves_its_instances_running_on_demand() {
+    let mut sim = Sim::new(Cloud::Gcp);
+    let offer = sim.offer(0, CPU);
+    let obs = sim.reserve(t(0), offer, ProductKind::CapacityReservation, 2, t(0), secs(10 * HOUR));
+    let rid = reservation_id(&obs);
+    let id = launched(&sim.launch(t(0), offer, LaunchOption::Reserved(rid), 1))[0];
+    let obs = sim.cancel(h(1), rid);
+    assert_eq!(states(&obs), vec![ReservationState::Cancelled]);
+    assert!(terminated(&obs).is_empty(), "the instance keeps running");
+    // It holds a slot of its own now: 4 more on demand do not fit in the pool of 4.
+    let full = sim.launch(h(1), offer, LaunchOption::OnDemand, 4);
+    assert_eq!(refused(&full), Some(Refusal::InsufficientCapacity));
+    sim.terminate(h(2), id);
+    // Reservation 1 h × 2 × $3.60 = 7,200,000 µ$; the instance 1 h on demand after the
+    // cancel, 3,600,000 µ$ (nothing for the hour inside the reservation).
+    assert_eq!(sim.charged(|c| c.instance == Some(id)), 3_600_000);
+    assert_eq!(sim.p.close(h(10)).expect("close"), Money(10_800_000));
+}
+
+#[test]
+fn instances_fail_at_the_configured_rate() {
+    // 1,000 instances for 100 h at 10⁻³ failures per hour: expect 1,000 × (1 − e^−0.1) =
+    // 95.2 failures, binomial sd √(1,000 × 0.095 × 0.905) = 9.3; accept [60, 130] (±3.8 sd).
+    let mut config = config();
+    config.failure_rate_per_hour = 1e-3;
+    config.supply.default_instances = 1000;
+    let mut sim = Sim::with(Cloud::Aws, &config, catalog_file(), 3);
+    let offer = sim.offer(0, CPU);
+    assert_eq!(launched(&sim.launch(t(0), offer, LaunchOption::OnDemand, 1000)).len(), 1000);
+    let log = sim.run_to(h(100));
+    let failed = log
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.observation,
+                Observation::Terminated { reason: TerminationReason::Failure, .. }
+            )
+        })
+        .count();
+    assert!((60..=130).contains(&failed), "{failed} of 1,000 failed");
+}
+
+#[test]
+fn malformed_requests_are_errors_not_refusals() {
+    let mut sim = Sim::new(Cloud::Aws);
+    let cpu = sim.offer(0, CPU);
+    let gcp = Sim::new(Cloud::Gcp);
+    let foreign = gcp.offer(0, CPU);
+    let launch = |request, offer, count| {
+        CloudAction::Launch(LaunchRequest {
+            request: RequestId(request),
+            offer,
+            option: LaunchOption::OnDemand,
+            count,
+        })
+    };
+    assert!(matches!(
+        sim.p.execute(t(10), &launch(1, foreign, 1)),
+        Err(ProviderError::UnknownOffer { .. })
+    ));
+    assert!(matches!(
+        sim.p.execute(t(10), &launch(2, cpu, 0)),
+        Err(ProviderError::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        sim.p.execute(t(5), &launch(3, cpu, 1)),
+        Err(ProviderError::TimeWentBackwards { .. })
+    ));
+    let stop = CloudAction::Terminate { request: RequestId(4), instance: InstanceId(7) };
+    assert!(matches!(sim.p.execute(t(10), &stop), Err(ProviderError::UnknownInstance { .. })));
+    let cancel = CloudAction::Cancel { request: RequestId(5), reservation: ReservationId(7) };
+    assert!(matches!(sim.p.execute(t(10), &cancel), Err(ProviderError::UnknownReservation { .. })));
+    // Errors are not remembered: the request ids can be used afterwards.
+    assert_eq!(launched(&sim.exec(t(10), &launch(2, cpu, 1))).len(), 1);
+    assert!(sim.p.poll(t(10)).is_empty());
+}
