@@ -1413,3 +1413,37 @@ fn malformed_requests_are_errors_not_refusals() {
     assert_eq!(launched(&sim.exec(t(10), &launch(2, cpu, 1))).len(), 1);
     assert!(sim.p.poll(t(10)).is_empty());
 }
+
+#[test]
+fn each_aspect_draws_from_its_own_stream() {
+    // Changing the assessment risk (the `assess:aws` stream's use) or the failure rate (the
+    // `failure:aws` stream) must not move a single spot notice (the `spot:aws` stream).
+    // Interruptions at the 5–10% band over 5,000 h: about 1 − e^(−1.07e-4 × 5,000) = 41% of 50.
+    let notices = |unsupported: f64, failure_rate: f64| {
+        let mut file = catalog_file();
+        file.providers[0].products[1].unsupported_probability = unsupported;
+        let mut config = config();
+        config.supply.default_instances = 100;
+        config.failure_rate_per_hour = failure_rate;
+        let mut sim = Sim::with(Cloud::Aws, &config, file, 11);
+        let cpu = sim.offer(0, CPU);
+        let west = sim.offer(1, CPU);
+        for _ in 0..3 {
+            sim.reserve(t(0), cpu, ProductKind::FutureReservation, 2, t(2 * DAY), secs(3 * DAY));
+        }
+        sim.launch(t(0), west, LaunchOption::OnDemand, 20);
+        sim.launch(t(0), cpu, LaunchOption::Spot, 50);
+        let log = sim.run_to(h(5000));
+        log.into_iter()
+            .filter(|o| matches!(o.observation, Observation::Notice { .. }))
+            .collect::<Vec<_>>()
+    };
+    let base = notices(0.0, 0.0);
+    assert!(base.len() > 10, "{} notices", base.len());
+    assert_eq!(notices(1.0, 0.0), base);
+    // Failures end some spot instances before their notice, but every notice that still
+    // comes is at the same time for the same instance.
+    let with_failures = notices(0.0, 1e-3);
+    assert!(!with_failures.is_empty() && with_failures.len() < base.len());
+    assert!(with_failures.iter().all(|n| base.contains(n)));
+}
