@@ -55,9 +55,15 @@
 //! A commitment (`CloudAction::Commit`) costs `discounted price × count` per hour from its
 //! purchase until the ledger is closed or its term ends, whichever is first: the 1–3-year term
 //! is amortised over the simulated span by charging only the hours the simulation covers. It
-//! covers up to `count` running on-demand instances of its offer (lowest instance id first;
-//! when one stops, the next uncovered one is covered), whose usage is then not charged. It
-//! never changes capacity.
+//! covers up to `count` units of on-demand-priced usage of its offer, whose charge is then
+//! not booked: first running on-demand instances (lowest instance id first; when one stops,
+//! the next uncovered one is covered), then, with the room left, the slots of active
+//! reservations priced at the on-demand rate (capacity reservations and future reservations,
+//! used or not), because discounts stack on those (`cloud-products.md` §1.3: "an RI or Savings
+//! Plan discount applies to an ODCR"; GCP CUDs and Azure reservations likewise). Every unit
+//! of one offer costs the same on-demand price, so which units are covered never changes the
+//! total. Capacity blocks (their own price, paid up front) are never covered, and neither is
+//! a minimum commitment owed at a cancellation. A commitment never changes capacity.
 //!
 //! # Instance billing
 //!
@@ -154,6 +160,8 @@ struct Reservation {
     /// No more launches (a capacity block past `end − secs`).
     closed_for_launch: bool,
     instances: BTreeSet<InstanceId>,
+    /// Slots currently paid by commitments (discounts stacked on the reservation).
+    covered: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +173,20 @@ struct Commitment {
     end: SimTime,
     billed_until: SimTime,
     covered: BTreeSet<InstanceId>,
+    /// Slots of active reservations it pays for, by reservation.
+    reservations: BTreeMap<ReservationId, u32>,
+}
+
+impl Commitment {
+    /// Units covered: instances and reservation slots.
+    fn used(&self) -> u64 {
+        self.covered.len() as u64 + self.reservations.values().map(|n| u64::from(*n)).sum::<u64>()
+    }
+}
+
+/// Whether commitments may pay for a reservation's slots: hourly at the on-demand price.
+fn stackable(r: &Reservation) -> bool {
+    !r.terms.upfront && matches!(r.terms.price, ReservationPrice::OnDemand)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -508,13 +530,14 @@ impl SimProvider {
         }
     }
 
-    fn reservation_usd_per_hour(&self, r: &Reservation) -> f64 {
+    /// The price of `slots` slots of reservation `r`, USD per hour.
+    fn reservation_usd_per_hour(&self, r: &Reservation, slots: u32) -> f64 {
         let od = self.on_demand_price(r.offer);
         let per_instance = match r.terms.price {
             ReservationPrice::OnDemand => od,
             ReservationPrice::OnDemandMultiple(m) => m * od,
         };
-        per_instance * f64::from(r.count)
+        per_instance * f64::from(slots)
     }
 
     /// Books an hourly reservation's active time up to `to`.
@@ -525,7 +548,8 @@ impl SimProvider {
             return;
         }
         let span = to.saturating_since(from).as_micros();
-        let usd = usd_for(self.reservation_usd_per_hour(r), span);
+        let unpaid = r.count.saturating_sub(r.covered);
+        let usd = usd_for(self.reservation_usd_per_hour(r, unpaid), span);
         let charge = self.reservation_charge(id, r, to, book_usd(usd));
         self.ledger.book(charge);
         if let Some(r) = self.reservations.get_mut(&id) {
@@ -545,7 +569,7 @@ impl SimProvider {
         if owed == 0 {
             return;
         }
-        let usd = usd_for(self.reservation_usd_per_hour(r), owed);
+        let usd = usd_for(self.reservation_usd_per_hour(r, r.count), owed);
         let charge = self.reservation_charge(id, r, self.now, book_usd(usd));
         self.ledger.book(charge);
         if let Some(r) = self.reservations.get_mut(&id) {
@@ -596,21 +620,59 @@ impl SimProvider {
         }
     }
 
-    /// Covers uncovered on-demand instances of `offer` with any commitment that has room.
+    /// Gives every commitment of `offer` with room more to cover: uncovered on-demand
+    /// instances first, then uncovered slots of active stackable reservations (booking each
+    /// such reservation up to now before its price changes).
     fn cover(&mut self, offer: OfferIx) {
         let now = self.now;
         for ix in 0..self.commitments.len() {
-            loop {
-                let c = &self.commitments[ix];
-                if c.offer != offer || now >= c.end || c.covered.len() >= c.count as usize {
-                    break;
-                }
+            let c = &self.commitments[ix];
+            if c.offer != offer || now >= c.end {
+                continue;
+            }
+            while self.commitments[ix].used() < u64::from(self.commitments[ix].count) {
                 let Some(id) = self.uncovered.get_mut(&offer).and_then(|s| s.pop_first()) else {
-                    return;
+                    break;
                 };
                 self.commitments[ix].covered.insert(id);
                 self.set_rate(id, Rate::Covered(ix));
             }
+            let c = &self.commitments[ix];
+            let mut room = u64::from(c.count).saturating_sub(c.used());
+            if room == 0 {
+                continue;
+            }
+            let open: Vec<(ReservationId, u32)> = self
+                .reservations
+                .iter()
+                .filter(|(_, r)| {
+                    r.offer == offer && r.state == ReservationState::Active && stackable(r)
+                })
+                .map(|(id, r)| (*id, r.count.saturating_sub(r.covered)))
+                .filter(|(_, free)| *free > 0)
+                .collect();
+            for (id, free) in open {
+                if room == 0 {
+                    break;
+                }
+                let take = u32::try_from(room.min(u64::from(free))).unwrap_or(free);
+                self.book_reservation(id, now);
+                if let Some(r) = self.reservations.get_mut(&id) {
+                    r.covered += take;
+                }
+                *self.commitments[ix].reservations.entry(id).or_default() += take;
+                room -= u64::from(take);
+            }
+        }
+    }
+
+    /// Takes every commitment's cover off reservation `id` (booked up to now beforehand).
+    fn uncover_reservation(&mut self, id: ReservationId) {
+        for c in &mut self.commitments {
+            c.reservations.remove(&id);
+        }
+        if let Some(r) = self.reservations.get_mut(&id) {
+            r.covered = 0;
         }
     }
 
@@ -942,6 +1004,7 @@ impl SimProvider {
                 block_noticed: false,
                 closed_for_launch: false,
                 instances: BTreeSet::new(),
+                covered: 0,
                 terms: terms.clone(),
             },
         );
@@ -978,7 +1041,7 @@ impl SimProvider {
         self.transition(id, ReservationEvent::Schedule, None);
         if r.terms.upfront {
             let hours = r.end.saturating_since(start).as_micros();
-            let usd = usd_for(self.reservation_usd_per_hour(&r), hours);
+            let usd = usd_for(self.reservation_usd_per_hour(&r, r.count), hours);
             self.ledger.book(Charge {
                 at: now,
                 cloud: self.cloud,
@@ -1009,6 +1072,7 @@ impl SimProvider {
         r.billed_until = Some(now);
         let offer = r.offer;
         self.reclaim_spot(offer);
+        self.cover(offer);
     }
 
     fn start(&mut self, id: ReservationId) {
@@ -1037,6 +1101,7 @@ impl SimProvider {
         let now = self.now;
         self.book_reservation(id, now);
         self.book_minimum(id);
+        self.uncover_reservation(id);
         let Some(r) = self.reservations.get(&id).cloned() else { return };
         self.pool(r.offer).release(id);
         self.transition(id, event, None);
@@ -1107,6 +1172,7 @@ impl SimProvider {
             end,
             billed_until: now,
             covered: BTreeSet::new(),
+            reservations: BTreeMap::new(),
         });
         self.schedule(end, Timer::CommitmentEnd(ix));
         self.emit(Observation::Committed { request: req.request });
@@ -1119,10 +1185,17 @@ impl SimProvider {
         self.book_commitment(ix, now);
         let Some(c) = self.commitments.get_mut(ix) else { return };
         let covered = std::mem::take(&mut c.covered);
+        let reservations = std::mem::take(&mut c.reservations);
         let offer = c.offer;
         for id in covered {
             self.set_rate(id, Rate::OnDemand);
             self.uncovered.entry(offer).or_default().insert(id);
+        }
+        for (id, n) in reservations {
+            self.book_reservation(id, now);
+            if let Some(r) = self.reservations.get_mut(&id) {
+                r.covered = r.covered.saturating_sub(n);
+            }
         }
         self.cover(offer);
     }

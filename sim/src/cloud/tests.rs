@@ -1452,3 +1452,92 @@ fn each_aspect_draws_from_its_own_stream() {
     assert!(!with_failures.is_empty() && with_failures.len() < base.len());
     assert!(with_failures.iter().all(|n| base.contains(n)));
 }
+
+#[test]
+fn a_commitment_stacks_on_capacity_reservations() {
+    // AWS sp-1y pays $2.70/h a unit; a cpu4 slot costs $3.60/h on demand.
+    let reservation =
+        |c: &Charge| matches!(c.kind, ChargeKind::Reservation { .. } | ChargeKind::Upfront { .. });
+    let commitment = |c: &Charge| matches!(c.kind, ChargeKind::Commitment { .. });
+
+    // An unused reservation of 2 and a commitment for 1: the commitment pays one slot. At 1 h:
+    // commitment $2.70 + one slot $3.60 = $6.30 (not $2.70 + $7.20 = $9.90).
+    let mut sim = Sim::new(Cloud::Aws);
+    let cpu = sim.offer(0, CPU);
+    sim.reserve(t(0), cpu, ProductKind::CapacityReservation, 2, t(0), secs(10 * HOUR));
+    sim.commit(t(0), cpu, "sp-1y", 1);
+    sim.p.close(h(1)).expect("close");
+    assert_eq!(sim.charged(reservation), 3_600_000);
+    assert_eq!(sim.charged(commitment), 2_700_000);
+    assert_eq!(sim.total(), 6_300_000);
+
+    // Instances first: an on-demand instance takes the cover; when it stops at 30 min the
+    // cover moves to a slot. At 1 h: reservation 0.5 h × 2 × $3.60 + 0.5 h × 1 × $3.60 =
+    // $5.40; instance 0; commitment $2.70. Total $8.10.
+    let mut sim = Sim::new(Cloud::Aws);
+    sim.reserve(t(0), cpu, ProductKind::CapacityReservation, 2, t(0), secs(10 * HOUR));
+    let id = launched(&sim.launch(t(0), cpu, LaunchOption::OnDemand, 1))[0];
+    sim.commit(t(0), cpu, "sp-1y", 1);
+    sim.terminate(t(1800), id);
+    sim.p.close(h(1)).expect("close");
+    assert_eq!(sim.charged(|c| c.instance == Some(id)), 0);
+    assert_eq!(sim.charged(reservation), 5_400_000);
+    assert_eq!(sim.total(), 8_100_000);
+
+    // The cover goes back to instances when the reservation ends: a 1-slot reservation for
+    // 1 h takes the cover; an instance launched meanwhile pays on demand until the
+    // reservation expires, then is covered. At 2 h: reservation 0; instance 1 h × $3.60;
+    // commitment 2 h × $2.70 = $5.40. Total $9.00.
+    let mut sim = Sim::new(Cloud::Aws);
+    sim.reserve(t(0), cpu, ProductKind::CapacityReservation, 1, t(0), secs(HOUR));
+    sim.commit(t(0), cpu, "sp-1y", 1);
+    let id = launched(&sim.launch(t(0), cpu, LaunchOption::OnDemand, 1))[0];
+    sim.p.close(h(2)).expect("close");
+    assert_eq!(sim.charged(reservation), 0);
+    assert_eq!(sim.charged(|c| c.instance == Some(id)), 3_600_000);
+    assert_eq!(sim.total(), 9_000_000);
+
+    // When the commitment's 365-day term ends, the slot it paid is charged again. A 1-slot
+    // reservation for 400 days, closed at day 366: commitment 365 × 24 h × $2.70 =
+    // $23,652; reservation 1 day × 24 h × $3.60 = $86.40.
+    let mut sim = Sim::new(Cloud::Aws);
+    sim.reserve(t(0), cpu, ProductKind::CapacityReservation, 1, t(0), secs(400 * DAY));
+    sim.commit(t(0), cpu, "sp-1y", 1);
+    sim.p.close(t(366 * DAY)).expect("close");
+    assert_eq!(sim.charged(commitment), 23_652_000_000);
+    assert_eq!(sim.charged(reservation), 86_400_000);
+
+    // A capacity block has its own price, paid up front: never covered. 2 × gpu8 for 24 h
+    // at 0.5 × $36 = $864 up front; a commitment for 2 gpu8 ($27/h each) closed at 2 h
+    // costs 2 × 2 h × $27 = $108 and pays nothing of the block.
+    let mut sim = Sim::new(Cloud::Aws);
+    let gpu = sim.offer(0, GPU);
+    let rid =
+        reservation_id(&sim.reserve(t(0), gpu, ProductKind::CapacityBlock, 2, h(1), secs(DAY)));
+    sim.run_to(h(1));
+    sim.commit(h(1), gpu, "sp-1y", 2);
+    sim.launch(h(1), gpu, LaunchOption::Reserved(rid), 2);
+    sim.p.close(h(3)).expect("close");
+    assert_eq!(sim.charged(reservation), 864_000_000);
+    assert_eq!(sim.charged(commitment), 108_000_000);
+    assert_eq!(sim.total(), 972_000_000);
+}
+
+#[test]
+fn a_minimum_commitment_owed_at_cancellation_is_not_discounted() {
+    // AWS future reservation of 2 cpu4 (2-day minimum) from day 2; a commitment for 2 bought
+    // at day 2 pays both slots while active. Cancelled at day 3: the day active is covered
+    // (reservation charge 0), the remaining day of minimum is owed at full price,
+    // 2 × $3.60 × 24 h = $172.80; the commitment, closed at day 3, 2 × $2.70 × 24 h = $129.60.
+    let mut sim = Sim::new(Cloud::Aws);
+    let cpu = sim.offer(0, CPU);
+    let obs = sim.reserve(t(0), cpu, ProductKind::FutureReservation, 2, t(2 * DAY), secs(5 * DAY));
+    let rid = reservation_id(&obs);
+    sim.run_to(t(2 * DAY));
+    sim.commit(t(2 * DAY), cpu, "sp-1y", 2);
+    sim.cancel(t(3 * DAY), rid);
+    sim.p.close(t(3 * DAY)).expect("close");
+    let reservation = |c: &Charge| matches!(c.kind, ChargeKind::Reservation { .. });
+    assert_eq!(sim.charged(reservation), 172_800_000);
+    assert_eq!(sim.total(), 172_800_000 + 129_600_000);
+}
