@@ -392,7 +392,7 @@ fn terminated(obs: &[Observation]) -> Vec<Observation> {
     obs.iter().filter(|o| matches!(o, Observation::Terminated { .. })).cloned().collect()
 }
 
-/// The reservation states reported, in order, and the reservation's id.
+/// The reservation states reported, in order.
 fn states(obs: &[Observation]) -> Vec<ReservationState> {
     obs.iter()
         .filter_map(|o| match o {
