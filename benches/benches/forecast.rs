@@ -1,12 +1,16 @@
 //! Forecasting at scale: fit and forecast one week for 100 hourly series of 3 years each
-//! (26,280 points), per model. The series are deterministic: a daily and a weekly cycle, a
-//! trend, and pseudo-random noise from a fixed linear congruential generator.
+//! (26,280 points), per model of `shardcast forecast` (every name of
+//! [`sim::forecast::MODEL_NAMES`], built as the CLI builds it). The series are deterministic: a
+//! daily and a weekly cycle, a trend, and pseudo-random noise from a fixed linear
+//! congruential generator.
+//!
+//! `cargo bench -p benches --bench forecast` (add `-- --quick` for a fast estimate).
 
 #![allow(missing_docs, reason = "criterion's macros generate undocumented functions")]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use engine::forecast::holt_winters::HoltWinters;
-use engine::forecast::{Forecaster, HistoricMean, MeanProfile, SeasonalNaive};
+use engine::forecast::Forecaster;
+use sim::forecast::{MODEL_NAMES, model};
 
 const HOURS: usize = 3 * 365 * 24;
 
@@ -28,13 +32,8 @@ fn series(index: u64) -> Vec<f64> {
 
 fn forecast(c: &mut Criterion) {
     let all: Vec<Vec<f64>> = (0..100).map(series).collect();
-    let models: Vec<(&str, Box<dyn Forecaster>)> = vec![
-        ("seasonal_naive_168", Box::new(SeasonalNaive::weekly())),
-        ("mean_profile_4w", Box::new(MeanProfile::weekly(4))),
-        ("historic_mean", Box::new(HistoricMean)),
-        ("holt_winters_168", Box::new(HoltWinters { period: 168, damped: false })),
-        ("holt_winters_damped_168", Box::new(HoltWinters { period: 168, damped: true })),
-    ];
+    let models: Vec<(&str, Box<dyn Forecaster>)> =
+        MODEL_NAMES.iter().map(|name| (*name, model(name).expect("a known model"))).collect();
     let mut group = c.benchmark_group("forecast_100_series_3y_hourly");
     group.sample_size(10);
     for (name, model) in &models {

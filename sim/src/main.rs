@@ -59,7 +59,7 @@ or --origin-step apart). Quantiles come from each model's residuals at daily ori
 Writes DIR/metrics.{csv,parquet} (model, origin, mase, smape, pinball_50, pinball_70, \
 coverage_90) and DIR/forecasts.{csv,parquet}; default DIR: reports/forecast/TRACE-NAME/.
 
-Models: seasonal_naive_24, seasonal_naive_168, mean_profile_4w, historic_mean, holt_winters_168,\nholt_winters_damped_168, decaying_p50, decaying_p50_24, regression, ensemble (default: all).
+Models: seasonal_naive_24, seasonal_naive_168, mean_profile_4w, historic_mean, zero,\nholt_winters_168, holt_winters_damped_168, decaying_p50, decaying_p50_24, regression, ensemble\n(default: all). zero is a reference: on sparse series it scores a MASE as low as any median.\nA model the series is too short for is listed as skipped, with the reason.
 
 Examples:
   shardcast forecast hpc2n.parquet --backtest 8

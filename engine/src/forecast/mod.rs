@@ -1,5 +1,5 @@
-//! Groundwork for the Workload Prediction Engine: demand series, baseline forecasters and
-//! accuracy metrics.
+//! The Workload Prediction Engine: demand series, forecasters, calibrated quantiles,
+//! backtests and accuracy metrics.
 //!
 //! - [`series`]: turns a trace's [`Job`](crate::Job)s into evenly bucketed [`DemandSeries`],
 //!   one per (queue, [`ResourceClass`]), measuring either work submitted or mean busy units
@@ -7,6 +7,8 @@
 //! - [`model`]: the [`Forecaster`] trait and the baselines: [`SeasonalNaive`] (daily and
 //!   weekly), [`MeanProfile`] (hour-of-week mean of the last `k` weeks), [`HistoricMean`] and
 //!   [`Zero`] (the floor of absolute-error scores on sparse series).
+//! - [`holt_winters`]: additive Holt-Winters (optionally damped), its smoothing parameters
+//!   fitted by a deterministic Nelder–Mead.
 //! - [`decaying`]: [`DecayingPercentile`], the Autopilot-style exponentially decaying
 //!   histogram percentile (flat or per hour of day).
 //! - [`regression`]: [`Regression`], OLS (linfa-linear) on Fourier terms, seasonal lags,
@@ -15,8 +17,17 @@
 //!   inner backtest of the history.
 //! - [`metrics`]: [`mae`], [`mase`], [`smape`], [`pinball`], [`coverage`] and [`crps_approx`],
 //!   with the definitions of `shared/reference/cloud-products.md` §2.2.
-//! - [`backtest`](mod@backtest): rolling-origin backtests with conformal quantiles from past residuals.
+//! - [`conformal`]: split-conformal quantiles per horizon step from past residuals, any level
+//!   (e.g. a reservation's critical ratio), and quantile-path scenarios for a stochastic
+//!   planner.
+//! - [`backtest`](mod@backtest): rolling-origin backtests, each origin's quantiles calibrated
+//!   per horizon step on daily origins before it.
 //! - [`error`]: [`ForecastError`]; bad input is an error, never a panic.
+//!
+//! **Reading the scores.** On sparse hourly demand (HPC2N is idle 60% of the hours) the median
+//! hour is 0, and MASE, an absolute error, rewards the median: the [`Zero`] forecast scores as
+//! well as any median-type model there. Compare models against it too, and read the pinball
+//! loss at the planner's quantile and the interval coverage, not MASE alone.
 //!
 //! Like the rest of the engine, the module is sans-IO and deterministic: series sums are exact
 //! integers until the last step, and models and metrics sum in a fixed order, so the same input
