@@ -174,4 +174,3 @@ fn alibaba_gpu_best_model_beats_the_weekly_naive_and_the_ensemble_is_calibrated(
     let get = |name: &str| means.iter().find(|m| m.0 == name).expect("model").1;
     assert!(get("decaying_p50") < get("zero"));
 }
-

@@ -34,6 +34,10 @@ pub enum Combine {
     Best,
 }
 
+/// Each member's forecast from the whole history, in member order; `None` for a member that
+/// cannot forecast it (too short a history).
+pub type MemberForecasts = Vec<Option<Vec<f64>>>;
+
 /// A weighted combination of member forecasters. See the [module](self) docs.
 pub struct Ensemble {
     /// The members, in priority order (ties in [`Combine::Best`] go to the first).
@@ -58,7 +62,7 @@ impl Ensemble {
         &self,
         history: &[f64],
         horizon: usize,
-    ) -> Result<(Vec<f64>, Vec<Option<Vec<f64>>>), ForecastError> {
+    ) -> Result<(Vec<f64>, MemberForecasts), ForecastError> {
         if self.members.is_empty() {
             return Err(ForecastError::Empty { what: "ensemble members" });
         }
