@@ -782,6 +782,7 @@ impl Controller {
                         .filter(|(_, i)| i.shard == sp.offer)
                         .map(|(id, i)| InstanceView {
                             id: *id,
+                            offer: i.offer,
                             option: i.option,
                             booting: !i.ready,
                             idle_since: i.idle_since,

@@ -546,8 +546,6 @@ fn the_surviving_node_of_an_interrupted_multi_node_job_is_released_when_idle() {
 }
 
 #[test]
-#[ignore = "known bug in engine/src/policy/baselines.rs (not the controller's): instances_needed \
-            sums free capacity over mixed instance types from fallbacks; see the test's comments"]
 fn a_multi_node_job_is_not_starved_by_fallback_instances_of_another_type() {
     // Offer 0 (c5) has room for one instance; the fallback is offer 1 (m5), another type.
     let mut h = harness(on_demand(16, false), config(SimTime::EPOCH, 24, 0));
@@ -560,14 +558,15 @@ fn a_multi_node_job_is_not_starved_by_fallback_instances_of_another_type() {
         cpu_job(2, secs(900), 4, SimDuration::from_hours(1)),
         // At 4590 s the shard holds one idle c5 and one idle m5: 8 free vCPUs, so the autoscaler
         // sees no shortfall for C's 8 vCPUs, but C needs 2 nodes of one type, and neither idle
-        // instance is let go while C waits. C should get a second instance (at the tick at
-        // 4800 s, booted at 4860 s, done at 5460 s); it waits until the run ends instead.
+        // instance is let go while C waits. C gets whole nodes of one type: at the tick at
+        // 4800 s the best-stocked type has 1 idle node of the 2 C needs, so one more is
+        // launched (c5 is full, so an m5), booted at 4860 s; C runs on the two m5s until 5460 s.
         cpu_job(3, secs(4590), 8, mins(10)),
     ]);
     h.run_like_sim(hours(100));
     assert_eq!(h.outcomes[&JobId(1)], completed(secs(4260), 1));
     assert_eq!(h.outcomes[&JobId(2)], completed(secs(4560), 1));
-    assert!(matches!(h.outcomes[&JobId(3)], Outcome::Completed { .. }), "{:?}", h.outcomes);
+    assert_eq!(h.outcomes[&JobId(3)], completed(secs(5460), 1));
 }
 
 // ---- no job is ever lost ------------------------------------------------------------------

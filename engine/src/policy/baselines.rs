@@ -121,7 +121,8 @@ impl Default for OnDemandConfig {
 
 /// Instances to add to `shard` so that its waiting jobs fit, given what is free, booting and
 /// being launched, never above `max_vcpus`: the larger, over CPU, memory and GPU, of
-/// `ceil((Σ queued − free − booting) / instance)`.
+/// `ceil((Σ queued − free − booting) / instance)`, and at least the whole nodes the queue's
+/// head needs beyond the idle or booting instances of one type.
 fn instances_needed(shard: &ShardView, max_vcpus: u64) -> u32 {
     let inst = shard.instance;
     if shard.queued.is_empty() || inst.cpu_milli == 0 {
@@ -141,6 +142,28 @@ fn instances_needed(shard: &ShardView, max_vcpus: u64) -> u32 {
         }
         let short = sum[k].saturating_sub(have[k]).saturating_sub(booting * unit[k]);
         need = need.max(short.div_ceil(unit[k]));
+    }
+    // The queue's head may not fit the free capacity however much there is in aggregate: a
+    // multi-node job needs whole nodes of one type, and free capacity may be scattered over
+    // partly busy nodes or over fallback instances of other types. It gets the whole nodes it
+    // needs beyond the idle or booting instances of the best-stocked type.
+    if let Some(head) = shard.queued.first() {
+        let demand = [head.cpu_milli, head.memory_mib, head.gpu_milli];
+        let nodes = (0..3)
+            .filter(|k| unit[*k] > 0)
+            .map(|k| demand[k].div_ceil(unit[k]))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut usable: BTreeMap<OfferIx, u64> = BTreeMap::new();
+        for i in &shard.instances {
+            if i.booting || i.idle_since.is_some() {
+                *usable.entry(i.offer).or_default() += 1;
+            }
+        }
+        *usable.entry(shard.offer).or_default() += u64::from(shard.launching);
+        let best = usable.values().copied().max().unwrap_or(0);
+        need = need.max(nodes.saturating_sub(best));
     }
     let current = shard.instances.len() as u64 + u64::from(shard.launching);
     let cap = (max_vcpus * 1000 / inst.cpu_milli).saturating_sub(current);
@@ -206,12 +229,15 @@ pub struct OnDemand {
     /// Knobs.
     pub config: OnDemandConfig,
     fallbacks: BTreeMap<usize, Vec<OfferIx>>,
+    /// With `single_cloud`: the provider chosen at the first plan that saw any job class,
+    /// kept for the whole run (a single-cloud deployment does not migrate between windows).
+    cloud: Option<Cloud>,
 }
 
 impl OnDemand {
     /// The baseline with `config`.
     pub fn new(config: OnDemandConfig) -> OnDemand {
-        OnDemand { config, fallbacks: BTreeMap::new() }
+        OnDemand { config, fallbacks: BTreeMap::new(), cloud: None }
     }
 }
 
@@ -294,8 +320,12 @@ impl Policy for OnDemand {
 
     fn plan(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
         let offers: Vec<OfferIx> = if self.config.single_cloud {
-            let weights = historical_mean_units(ctx, now);
-            match cheapest_cloud(ctx, &weights) {
+            if self.cloud.is_none() && !ctx.classes.is_empty() {
+                self.cloud = cheapest_cloud(ctx, &historical_mean_units(ctx, now));
+            }
+            let chosen =
+                self.cloud.or_else(|| cheapest_cloud(ctx, &historical_mean_units(ctx, now)));
+            match chosen {
                 Some(c) => ctx
                     .offers
                     .iter()

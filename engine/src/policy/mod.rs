@@ -123,6 +123,8 @@ pub struct Plan {
 pub struct InstanceView {
     /// Its id.
     pub id: InstanceId,
+    /// What it is (a fallback may differ from its shard's offer).
+    pub offer: OfferIx,
     /// How it is paid.
     pub option: LaunchOption,
     /// Still booting.

@@ -243,6 +243,7 @@ pub fn run(
             .jobs
             .iter()
             .map(|j| JobOutcome {
+                first_start: None,
                 start: None,
                 end: j.submit,
                 state: EndState::Failed,
@@ -431,7 +432,9 @@ impl Driver<'_> {
                         let info = self.controller.instances().get(i)?;
                         Some((info.shard, info.option))
                     });
-                    self.outcomes[job.0 as usize].start = Some(now);
+                    let o = &mut self.outcomes[job.0 as usize];
+                    o.start = Some(now);
+                    o.first_start.get_or_insert(now);
                     self.running.insert(job, Attempt { number: attempt, start: now, instances });
                 }
                 Action::Interrupt { job, attempt } => {

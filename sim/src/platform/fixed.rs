@@ -86,6 +86,7 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
                 log.record(now, kind::ARRIVAL, u64::from(index));
                 let needed = job.resources.vcpus_ceil().div_ceil(cores).max(1);
                 outcomes.push(JobOutcome {
+                    first_start: None,
                     start: None,
                     end: now,
                     state: EndState::Rejected,
@@ -116,6 +117,7 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
             let end = now + runtime;
             let outcome = &mut outcomes[index as usize];
             outcome.start = Some(now);
+            outcome.first_start = Some(now);
             outcome.end = end;
             outcome.state = EndState::Completed;
             outcome.reason = None;

@@ -44,7 +44,9 @@ impl EndState {
 /// What happened to one job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobOutcome {
-    /// When it started running; `None` if it never did.
+    /// When its first attempt started; `None` if it never ran. Waits are measured to here.
+    pub first_start: Option<SimTime>,
+    /// When its last attempt (the one that completed, if any) started.
     pub start: Option<SimTime>,
     /// When it left the simulation (completion, or the submit time for a rejection).
     pub end: SimTime,

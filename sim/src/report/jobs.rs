@@ -1,12 +1,12 @@
 //! `jobs.parquet`: one row per job of a run, for pandas and polars.
 //!
 //! Columns (times are UTC timestamps in microseconds, nullable where a job never started):
-//! `job` (u64, its index in the replayed trace), `queue`, `submit`, `start`, `end`, `wait_s`,
-//! `end_state` (`completed`, `failed`, `cancelled`, `rejected`), `reason` (why it failed or was
-//! rejected), `attempts`, and on cloud platforms `shard` (`provider/region/type`), `provider`,
+//! `job` (u64, its index in the replayed trace), `queue`, `submit`, `first_start` (its first
+//! attempt), `start` (its last attempt, the one that completed), `end`, `wait_s` (first start −
+//! submit), `end_state` (`completed`, `failed`, `cancelled`, `rejected`), `reason` (why it
+//! failed or was rejected), `attempts`, and on cloud platforms `shard` (`provider/region/type`), `provider`,
 //! `region`, `instance_type`, `option` (`on_demand`, `spot`, `reserved`), `cost_usd` and
-//! `cost_micro_usd` (the exact integer amount; `cost_usd` is it divided by 10⁶). `start` is the
-//! start of the last attempt, the one that completed.
+//! `cost_micro_usd` (the exact integer amount; `cost_usd` is it divided by 10⁶).
 //!
 //! Rows are in job order and the file is a pure function of the run, so it is byte-identical
 //! across runs of the same scenario and seed.
@@ -61,6 +61,7 @@ impl JobsTable<'_> {
             Field::new("job", DataType::UInt64, false),
             Field::new("queue", DataType::Utf8, false),
             Field::new("submit", ts(), false),
+            Field::new("first_start", ts(), true),
             Field::new("start", ts(), true),
             Field::new("end", ts(), false),
             Field::new("wait_s", DataType::Float64, true),
@@ -85,6 +86,12 @@ impl JobsTable<'_> {
             ),
             Arc::new(
                 TimestampMicrosecondArray::from(
+                    outcome.iter().map(|o| o.first_start.map(micros)).collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
+            ),
+            Arc::new(
+                TimestampMicrosecondArray::from(
                     outcome.iter().map(|o| o.start.map(micros)).collect::<Vec<_>>(),
                 )
                 .with_timezone("UTC"),
@@ -98,7 +105,7 @@ impl JobsTable<'_> {
                     .jobs
                     .iter()
                     .zip(outcome)
-                    .map(|(j, o)| o.start.map(|s| s.saturating_since(j.submit).as_secs_f64()))
+                    .map(|(j, o)| o.first_start.map(|s| s.saturating_since(j.submit).as_secs_f64()))
                     .collect::<Vec<_>>(),
             )),
             Arc::new(StringArray::from_iter_values(outcome.iter().map(|o| o.state.as_str()))),

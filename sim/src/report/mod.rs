@@ -38,7 +38,7 @@ pub struct Summary {
     pub workload: WorkloadSummary,
     /// Jobs by end state.
     pub jobs: JobCounts,
-    /// Waits (start − submit) of jobs that started, in seconds.
+    /// Waits (first start − submit) of jobs that started, in seconds.
     pub wait_s: WaitStats,
     /// The same, per queue (by the trace's queue names).
     pub wait_s_by_queue: BTreeMap<String, WaitStats>,
@@ -195,7 +195,7 @@ impl Summary {
             if let Some(reason) = result.reason {
                 *counts.by_reason.entry(reason.to_owned()).or_default() += 1;
             }
-            if let Some(start) = result.start {
+            if let Some(start) = result.first_start {
                 let wait = start.saturating_since(job.submit);
                 waits.push(wait.0);
                 by_queue.entry(queue_name(trace, job.queue.0 as usize)).or_default().push(wait.0);
