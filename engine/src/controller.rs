@@ -810,9 +810,7 @@ impl Controller {
             launches = scale
                 .launch
                 .into_iter()
-                .filter_map(|(index, candidates, count)| {
-                    Some((*shard_offers.get(index)?, candidates, count))
-                })
+                .filter_map(|out| Some((*shard_offers.get(out.shard)?, out.candidates, out.count)))
                 .collect();
         }
         // Leases: an elastic instance whose lease ends before the next tick is renewed or let

@@ -129,7 +129,6 @@ impl ReservationState {
 mod tests {
     use super::ReservationEvent as E;
     use super::ReservationState as S;
-    use super::*;
 
     const ALL_STATES: [S; 9] = [
         S::Requested,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    JobClass, Plan, PlanContext, Policy, Route, Scale, ScaleContext, ShardPlan, ShardView,
+    JobClass, Plan, PlanContext, Policy, Route, Scale, ScaleContext, ScaleOut, ShardPlan, ShardView,
 };
 use crate::broker::ReserveCandidate;
 use crate::cloud::{Catalog, Cloud, LaunchOption, OfferIx, ProductKind};
@@ -216,7 +216,7 @@ fn scale_shards(
                     candidates.push((*o, option));
                 }
             }
-            scale.launch.push((shard.index, candidates, n));
+            scale.launch.push(ScaleOut { shard: shard.index, candidates, count: n });
         }
         scale.terminate.extend(idle_to_release(now, shard, config));
     }

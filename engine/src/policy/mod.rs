@@ -161,11 +161,22 @@ pub struct ScaleContext<'a> {
     pub shards: &'a [ShardView],
 }
 
-/// A scaling decision for one shard.
+/// Instances to add to one shard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleOut {
+    /// The shard, by its index in the plan.
+    pub shard: usize,
+    /// Offers and ways to pay, best first (the broker falls back along them).
+    pub candidates: Vec<(OfferIx, LaunchOption)>,
+    /// How many.
+    pub count: u32,
+}
+
+/// A scaling decision.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scale {
-    /// Launch this many instances of the shard's offer, each way best first.
-    pub launch: Vec<(usize, Vec<(OfferIx, LaunchOption)>, u32)>,
+    /// Instances to launch.
+    pub launch: Vec<ScaleOut>,
     /// Let these instances go.
     pub terminate: Vec<InstanceId>,
 }

@@ -479,7 +479,7 @@ impl Driver<'_> {
     }
 
     fn attempt_ended(&mut self, now: SimTime, job: JobId, attempt: u32) {
-        if !self.running.get(&job).is_some_and(|a| a.number == attempt) {
+        if self.running.get(&job).is_none_or(|a| a.number != attempt) {
             return; // An interrupted attempt's end: already closed.
         }
         self.log.record(now, kind::FINISH, job.0);
@@ -492,13 +492,13 @@ impl Driver<'_> {
         let Some(attempt) = self.running.remove(&job) else { return };
         for (instance, given) in attempt.instances {
             let Some(info) = self.controller_instance_capacity(instance) else { continue };
-            let share_ppm = if info.gpu_milli > 0 {
-                given.gpu_milli.saturating_mul(1_000_000) / info.gpu_milli
-            } else if info.cpu_milli > 0 {
-                given.cpu_milli.saturating_mul(1_000_000) / info.cpu_milli
+            // A GPU instance is shared by GPUs, any other by vCPUs.
+            let (part, whole) = if info.gpu_milli > 0 {
+                (given.gpu_milli, info.gpu_milli)
             } else {
-                0
+                (given.cpu_milli, info.cpu_milli)
             };
+            let share_ppm = part.saturating_mul(1_000_000).checked_div(whole).unwrap_or(0);
             self.segments.push(Segment {
                 job,
                 instance,
