@@ -142,8 +142,10 @@ pub fn backtest(
 }
 
 /// The per-step conformal quantiles of `model` before `origin` (see the module docs): residuals
-/// of up to `count` calibration origins `origin − horizon − k·spacing`. Origins whose history
-/// is too short for the model are skipped; none at all is an error.
+/// of up to `count` calibration origins `origin − horizon − k·spacing`, stopping at the first
+/// whose history is too short for the model. None at all is a
+/// [`ForecastError::HistoryTooShort`] whose `needed` is the history the test origin needs: the
+/// model's own need plus one horizon.
 pub fn calibrate(
     model: &dyn Forecaster,
     series: &[f64],
@@ -153,22 +155,34 @@ pub fn calibrate(
     spacing: usize,
 ) -> Result<ConformalQuantiles, ForecastError> {
     let mut residuals: Vec<Vec<f64>> = vec![Vec::with_capacity(count); horizon];
+    // The history the model asked for when it could not fit at a calibration origin.
+    let mut model_needs = None;
     for k in 0..count {
         let Some(calibration_origin) =
             origin.checked_sub(horizon.saturating_add(k.saturating_mul(spacing)))
         else {
             break;
         };
-        let Ok(past) = model.fit_predict(&series[..calibration_origin], horizon) else { break };
+        let past = match model.fit_predict(&series[..calibration_origin], horizon) {
+            Ok(past) => past,
+            Err(e) => {
+                if let ForecastError::HistoryTooShort { needed, .. } = e {
+                    model_needs = Some(needed);
+                }
+                break;
+            }
+        };
         let truth = &series[calibration_origin..calibration_origin + horizon];
         for ((step, y), f) in residuals.iter_mut().zip(truth).zip(&past) {
             step.push(y - f);
         }
     }
     if residuals.iter().all(Vec::is_empty) {
+        // The latest calibration origin is `horizon` before the test origin, so the history
+        // before the test origin must be the model's need plus one horizon.
         return Err(ForecastError::HistoryTooShort {
             model: format!("calibration of {} before bucket {origin}", model.name()),
-            needed: origin + horizon,
+            needed: model_needs.unwrap_or(1).saturating_add(horizon),
             found: origin,
         });
     }
@@ -267,6 +281,29 @@ mod tests {
         assert_eq!(r.q95, [5.0, 10.0]);
         assert_eq!(r.actual, [5.0, 10.0]);
         assert_eq!(r.coverage_90, 1.0);
+    }
+
+    #[test]
+    fn too_short_a_history_to_calibrate_names_what_is_needed() {
+        // The weekly naive needs 168 buckets before a calibration origin, so 168 + 24 before
+        // a test origin with a 24-bucket horizon; the only origin here is at 180.
+        let series = vec![1.0; 204];
+        let config = BacktestConfig {
+            horizon: 24,
+            origins: 1,
+            step: 24,
+            calibration: 1,
+            calibration_step: 24,
+            season: 168,
+        };
+        assert_eq!(
+            backtest(&SeasonalNaive::weekly(), &series, config),
+            Err(ForecastError::HistoryTooShort {
+                model: "calibration of SeasonalNaive168 before bucket 180".to_owned(),
+                needed: 192,
+                found: 180,
+            })
+        );
     }
 
     #[test]
