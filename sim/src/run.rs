@@ -147,6 +147,16 @@ pub fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunResult, RunError> {
     let trace = load_workload(loaded)?;
+    run_trace(loaded, trace, progress)
+}
+
+/// Run a loaded scenario on `trace`, already loaded with [`load_workload`] (benchmarks and
+/// sweeps load a trace once and replay it many times).
+pub fn run_trace(
+    loaded: &LoadedScenario,
+    trace: Trace,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunResult, RunError> {
     let scenario = &loaded.scenario;
     let sla_wait = SimDuration::from_secs(scenario.policy.sla_wait_s);
     match &scenario.platform {
