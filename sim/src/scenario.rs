@@ -51,6 +51,11 @@ pub struct Scenario {
     /// How they are scheduled.
     #[serde(default)]
     pub policy: Policy,
+    /// The demand forecaster and its parameters (`[predictor]`, see
+    /// `sim::forecast::PredictorSpec`); default: the ensemble of `shardcast forecast`. The
+    /// baselines do not forecast; predictive planners read it.
+    #[serde(default)]
+    pub predictor: crate::forecast::PredictorSpec,
 }
 
 /// `[run]`.
@@ -383,6 +388,9 @@ impl Scenario {
             }
             (Some(_), None) => {}
         }
+        if let Err(e) = self.predictor.validate() {
+            return Err(invalid("predictor", &e.to_string()));
+        }
         if w.limit == Some(0) {
             return Err(invalid("workload.limit", "must be at least 1 (or left out)"));
         }
@@ -554,6 +562,26 @@ scheduler = "easy-backfill"
 kind = "static-reservation"
 product = "capacity_reservation"
 "#;
+
+    #[test]
+    fn the_predictor_is_named_with_its_parameters() {
+        let text = format!("{GOOD}\n[predictor]\nmodel = \"mean_profile\"\nweeks = 6\n");
+        let loaded = load(&text, &[]).unwrap();
+        assert_eq!(
+            loaded.scenario.predictor,
+            toml::from_str::<crate::forecast::PredictorSpec>("model = \"mean_profile\"\nweeks = 6")
+                .unwrap()
+        );
+        assert_eq!(load(GOOD, &[]).unwrap().scenario.predictor, Default::default());
+        let err = load(&format!("{GOOD}\n[predictor]\nmodel = \"mean_profile\"\nwekes = 6\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("wekes"), "{err}");
+        let err = load(&format!("{GOOD}\n[predictor]\nmodel = \"mean_profile\"\nweeks = 0\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("predictor"), "{err}");
+    }
 
     #[test]
     fn cloud_platforms_load_with_their_defaults_and_reject_bad_values() {
