@@ -111,3 +111,60 @@ fn no_wall_clock_or_unseeded_randomness_outside_live() {
     }
     assert!(hits.is_empty(), "banned on result paths (see clippy.toml): {hits:#?}");
 }
+
+/// The engine's layers, lowest first: a module may use modules of its own or a lower layer,
+/// never a higher one (ARCHITECTURE.md, "Layers inside engine"). Doc comments may link
+/// anywhere.
+const ENGINE_LAYERS: &[&[&str]] = &[
+    &["time", "money", "ids"],
+    &["job"],
+    &["cloud", "forecast", "shard"],
+    &["broker"],
+    &["policy"],
+    &["controller", "live"],
+];
+
+fn engine_layer(module: &str) -> usize {
+    ENGINE_LAYERS
+        .iter()
+        .position(|layer| layer.contains(&module))
+        .unwrap_or_else(|| panic!("engine module {module} is in no layer of ENGINE_LAYERS"))
+}
+
+#[test]
+fn engine_modules_use_only_their_own_or_lower_layers() {
+    let src = workspace_root().join("engine/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut violations = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).expect("under engine/src");
+        let first = relative.components().next().expect("a component");
+        let module = first.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        if module == "lib" {
+            continue;
+        }
+        let own = engine_layer(&module);
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for (i, _) in line.match_indices("crate::") {
+                let used: String = line[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !used.is_empty() && engine_layer(&used) > own {
+                    violations.push(format!(
+                        "{}:{}: `{module}` uses the higher `{used}`",
+                        relative.display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "engine layering broken:\n{}", violations.join("\n"));
+}
