@@ -25,10 +25,10 @@ use crate::trace::{self, Trace, TraceError};
 #[non_exhaustive]
 pub enum RunError {
     /// The workload could not be read or generated.
-    #[error("workload: {0}")]
+    #[error("workload")]
     Trace(#[from] TraceError),
     /// The price catalog could not be loaded.
-    #[error("platform.catalog: {0}")]
+    #[error("platform.catalog")]
     Catalog(#[from] CatalogFileError),
     /// The providers, regions and types enabled leave no offer.
     #[error(

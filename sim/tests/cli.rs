@@ -88,3 +88,20 @@ fn gen_stats_and_run_work_together() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("machnes"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_cloud_run_writes_its_reports_and_a_bad_catalog_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/cloud-mixed-spot.toml");
+    let scenario = scenario.to_str().unwrap();
+    let out = shardcast(&["run", scenario, "--out", "out"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("cost (USD)"));
+    assert!(dir.path().join("out/summary.json").is_file());
+    assert!(dir.path().join("out/jobs.parquet").is_file());
+    let out = shardcast(&["run", scenario, "--set", "platform.catalog=nope.toml"], dir.path());
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("platform.catalog: ") && err.contains("nope.toml"), "{err}");
+    assert_eq!(err.matches("cannot read the catalog").count(), 1, "{err}");
+}
