@@ -189,6 +189,49 @@ fn static_reservation_windows_plan_ahead_open_and_close() {
 }
 
 #[test]
+fn a_reservation_that_cannot_be_asked_for_ahead_is_asked_for_at_the_opening() {
+    // As above, but the capacity reservation starts only when requested (max lead 0, like an
+    // AWS ODCR): planned at 8 h, the request is held back until the opening at 10 h, and asks
+    // for [10 h, 20 h) then.
+    let mut file = catalog().file().clone();
+    for terms in &mut file.providers {
+        for product in &mut terms.products {
+            if product.kind == ProductKind::CapacityReservation {
+                product.max_lead_s = 0;
+            }
+        }
+    }
+    let cat = Arc::new(engine::cloud::Catalog::new(file).expect("still valid"));
+    let ctl = Controller::new(
+        Arc::clone(&cat),
+        all_offers(),
+        Box::new(StaticReservation::new(StaticReservationConfig::default())),
+        config(hours(10), 10, 2),
+    );
+    let mut h = Harness::new(ctl, &cat);
+    h.ctl.record_history(cpu_job(100, hours(0), 4, SimDuration::from_hours(8)));
+    h.add_jobs([cpu_job(1, hours(9), 4, SimDuration::from_hours(1))]);
+    h.run_until(hours(8));
+    assert_eq!(h.ctl.stats().windows_planned, 1);
+    assert!(h.cloud_actions().is_empty(), "nothing is asked for at the plan time");
+    h.run_until(hours(10));
+    let reserves: Vec<_> = h
+        .cloud_actions()
+        .into_iter()
+        .filter_map(|(t, a)| match a {
+            CloudAction::Reserve(r) => Some((t, r)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reserves.len(), 1);
+    assert_eq!(reserves[0].0, hours(10));
+    assert_eq!((reserves[0].1.start, reserves[0].1.count), (hours(10), 1));
+    // Launched into it at once, booted at 10:01, when job 1 (queued since 9 h) starts.
+    h.run_until(hours(10) + mins(1));
+    assert_eq!(h.starts(JobId(1)).len(), 1);
+}
+
+#[test]
 fn a_refused_reservation_falls_back_and_its_instances_serve_the_shard() {
     // As in the window test: window [10 h, 20 h) planned at 8 h, 2 instances reserved; but
     // offer 0 refuses reservations (capacity), so the broker reserves its next candidate,
