@@ -55,24 +55,7 @@ pub(super) fn read(text: &str, b: &mut Builder<'_>) -> Result<(), ImportError> {
     }
     let mut repaired = 0;
     for record in reader.records() {
-        b.report.rows_read += 1;
-        let line_guess = b.report.rows_read + 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(line_guess, |p| p.line());
-                b.malformed(
-                    line,
-                    Malformed {
-                        field: "row".into(),
-                        expected: "a CSV record",
-                        found: e.to_string(),
-                    },
-                )?;
-                continue;
-            }
-        };
-        let line = record.position().map_or(line_guess, |p| p.line());
+        let Some((record, line)) = b.csv_record(record)? else { continue };
         match record.len() {
             10 => {}
             11 if record.get(9) == Some("V1") && record.get(10) == Some("V2") => repaired += 1,

@@ -146,24 +146,7 @@ pub(super) fn read(text: &str, b: &mut Builder<'_>) -> Result<(), ImportError> {
     let mut accels: BTreeMap<(String, String, u32), Accel> = BTreeMap::new();
     let mut vms = Vec::new();
     for record in reader.records() {
-        b.report.rows_read += 1;
-        let line_guess = b.report.rows_read + 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(line_guess, |p| p.line());
-                b.malformed(
-                    line,
-                    Malformed {
-                        field: "row".into(),
-                        expected: "a CSV record",
-                        found: e.to_string(),
-                    },
-                )?;
-                continue;
-            }
-        };
-        let line = record.position().map_or(line_guess, |p| p.line());
+        let Some((record, line)) = b.csv_record(record)? else { continue };
         if record.len() != COLUMNS.len() {
             b.malformed(
                 line,

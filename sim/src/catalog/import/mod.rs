@@ -536,6 +536,31 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// Counts one CSV record read and returns it with its line, or counts it as malformed
+    /// (`None`; an error in strict mode) when the CSV reader could not parse it.
+    fn csv_record(
+        &mut self,
+        record: Result<csv::StringRecord, csv::Error>,
+    ) -> Result<Option<(csv::StringRecord, u64)>, ImportError> {
+        self.report.rows_read += 1;
+        let line_guess = self.report.rows_read + 1;
+        match record {
+            Ok(r) => {
+                let line = r.position().map_or(line_guess, |p| p.line());
+                Ok(Some((r, line)))
+            }
+            Err(e) => {
+                let line = e.position().map_or(line_guess, |p| p.line());
+                let found = e.to_string();
+                self.malformed(
+                    line,
+                    Malformed { field: "row".into(), expected: "a CSV record", found },
+                )?;
+                Ok(None)
+            }
+        }
+    }
+
     /// The reason a row of `region` and type `name` with `gpus` is filtered out, if it is.
     fn filtered(&self, region: &str, name: &str, gpus: u32) -> Option<&'static str> {
         let o = self.options;
