@@ -4,8 +4,8 @@ use sim::run;
 use sim::scenario::Scenario;
 use tests::bundled_scenarios;
 
-/// Every bundled scenario, run twice into two folders, writes byte-identical `summary.json`
-/// and `jobs.parquet` files; a different seed changes the event digest of seeded (synthetic)
+/// Every bundled scenario, run twice into two folders, writes byte-identical `summary.json`,
+/// `jobs.parquet` and (cloud runs) `timeline.parquet` files; a different seed changes the event digest of seeded (synthetic)
 /// workloads.
 #[test]
 fn every_bundled_scenario_is_byte_identical_across_runs() {
@@ -20,10 +20,12 @@ fn every_bundled_scenario_is_byte_identical_across_runs() {
             files.push((
                 std::fs::read(written).expect("readable"),
                 std::fs::read(out.join("jobs.parquet")).expect("readable"),
+                std::fs::read(out.join("timeline.parquet")).ok(),
             ));
         }
         assert!(files[0].0 == files[1].0, "{}: summary.json differs", path.display());
         assert!(files[0].1 == files[1].1, "{}: jobs.parquet differs", path.display());
+        assert!(files[0].2 == files[1].2, "{}: timeline.parquet differs", path.display());
     }
 }
 

@@ -183,6 +183,21 @@ struct ReservationInfo {
     state: ReservationState,
 }
 
+/// A shard's state at one instant (see [`Controller::shard_status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardStatus {
+    /// The shard, by its offer.
+    pub offer: OfferIx,
+    /// Jobs waiting in its queue.
+    pub queued: usize,
+    /// Jobs running on its instances.
+    pub running: usize,
+    /// Capacity of its booted instances.
+    pub total: Capacity,
+    /// What of it is free.
+    pub free: Capacity,
+}
+
 /// Counts a report needs from the controller.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ControllerStats {
@@ -295,6 +310,20 @@ impl Controller {
     /// Instances held now.
     pub fn instances(&self) -> &BTreeMap<InstanceId, InstanceInfo> {
         &self.instances
+    }
+
+    /// Every shard now, by its offer: queue, running jobs and capacity (for timelines).
+    pub fn shard_status(&self) -> Vec<ShardStatus> {
+        self.shards
+            .iter()
+            .map(|(offer, s)| ShardStatus {
+                offer: *offer,
+                queued: s.scheduler.queued().count(),
+                running: s.scheduler.running().count(),
+                total: s.scheduler.total_capacity(),
+                free: s.scheduler.free_capacity(),
+            })
+            .collect()
     }
 
     /// A job recorded before the replay starts: history for the policy, never run.

@@ -12,7 +12,7 @@ use engine::controller::ControllerConfig;
 use engine::{Money, SimDuration};
 
 use crate::catalog::CatalogFileError;
-use crate::platform::cloud::{self, CloudJob, CloudPlatform, CloudRunError};
+use crate::platform::cloud::{self, CloudJob, CloudPlatform, CloudRunError, TimelineRow};
 use crate::platform::{RunOutcome, fixed};
 use crate::report::Summary;
 use crate::report::jobs::{JobsTable, JobsTableError};
@@ -80,8 +80,19 @@ pub struct RunResult {
     pub trace: Trace,
     /// What happened to each.
     pub outcome: RunOutcome,
-    /// On cloud platforms: the catalog and each job's placement and cost.
-    pub cloud: Option<(Arc<Catalog>, Vec<CloudJob>)>,
+    /// On cloud platforms: the catalog, each job's placement and cost, the shard timeline.
+    pub cloud: Option<CloudResult>,
+}
+
+/// What only a cloud run produces.
+#[derive(Clone, Debug)]
+pub struct CloudResult {
+    /// The catalog the run bought from.
+    pub catalog: Arc<Catalog>,
+    /// Per job: placement, attempts, cost.
+    pub jobs: Vec<CloudJob>,
+    /// Every shard sampled hourly (`timeline.parquet`).
+    pub timeline: Vec<TimelineRow>,
 }
 
 impl RunResult {
@@ -90,18 +101,25 @@ impl RunResult {
         JobsTable {
             trace: &self.trace,
             outcome: &self.outcome,
-            cloud: self.cloud.as_ref().map(|(c, j)| (c.as_ref(), j.as_slice())),
+            cloud: self.cloud.as_ref().map(|c| (c.catalog.as_ref(), c.jobs.as_slice())),
         }
     }
 
-    /// Writes `summary.json` and `jobs.parquet` into `dir` (created if needed); returns the
-    /// summary's path.
+    /// Writes `summary.json`, `jobs.parquet` and, for cloud runs, `timeline.parquet` into `dir`
+    /// (created if needed); returns the summary's path.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, RunError> {
         let path = self
             .summary
             .write(dir)
             .map_err(|source| RunError::Write { path: dir.join("summary.json"), source })?;
         self.jobs_table().write(&dir.join("jobs.parquet"))?;
+        if let Some(cloud) = &self.cloud {
+            crate::report::timeline::write(
+                &cloud.catalog,
+                &cloud.timeline,
+                &dir.join("timeline.parquet"),
+            )?;
+        }
         Ok(path)
     }
 }
@@ -263,5 +281,10 @@ fn run_cloud(
     let mut summary =
         Summary::new(&loaded.name, scenario.run.seed, json, &replay, &out.run, sla_wait);
     summary.add_cloud(&replay, &catalog, &out);
-    Ok(RunResult { summary, trace: replay, outcome: out.run, cloud: Some((catalog, out.jobs)) })
+    Ok(RunResult {
+        summary,
+        trace: replay,
+        outcome: out.run,
+        cloud: Some(CloudResult { catalog, jobs: out.jobs, timeline: out.timeline }),
+    })
 }

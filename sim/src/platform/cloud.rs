@@ -37,7 +37,7 @@ use engine::controller::{Action, Controller, ControllerConfig, ControllerStats};
 use engine::ids::{InstanceId, JobId, RequestId, ReservationId};
 use engine::policy::Policy;
 use engine::shard::Capacity;
-use engine::{Job, Money, SimTime};
+use engine::{Job, Money, SimDuration, SimTime};
 
 use super::cost::{Attribution, InstanceLife, ReservationSpan, Segment, attribute};
 use super::{EndState, JobOutcome, RunOutcome};
@@ -105,6 +105,33 @@ pub enum CloudRunError {
     },
 }
 
+/// How often the timeline samples the shards.
+pub const TIMELINE_STEP: SimDuration = SimDuration::from_hours(1);
+
+/// One shard at one sampled instant (`timeline.parquet`; see `sim::report::timeline`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineRow {
+    /// The instant (a multiple of [`TIMELINE_STEP`] after the replay start).
+    pub at: SimTime,
+    /// The shard, by its offer.
+    pub shard: OfferIx,
+    /// Instances held, by how they are paid: on demand, spot, reserved.
+    pub instances: [u32; 3],
+    /// Of those, still booting.
+    pub booting: u32,
+    /// Booted capacity and what of it is busy.
+    pub total: Capacity,
+    /// Busy capacity.
+    pub busy: Capacity,
+    /// Jobs waiting.
+    pub queued: usize,
+    /// Jobs running.
+    pub running: usize,
+    /// The list-price rate of the instances held, micro-dollars per hour (on-demand price for
+    /// on-demand and reserved instances, the catalog's spot price for spot).
+    pub rate_micro_usd_per_h: i64,
+}
+
 /// Where a job last ran and what it paid.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CloudJob {
@@ -129,6 +156,8 @@ pub struct CloudOutcome {
     pub attribution: Attribution,
     /// What the controller did.
     pub controller: ControllerStats,
+    /// Every shard with instances or queued jobs, sampled every [`TIMELINE_STEP`].
+    pub timeline: Vec<TimelineRow>,
     /// The policy's name.
     pub policy: String,
     /// When the run ended (the ledgers were closed then).
@@ -191,6 +220,7 @@ struct Driver<'a> {
     reservation_count: BTreeMap<ReservationId, u32>,
     instance_offer: BTreeMap<InstanceId, OfferIx>,
     spans: BTreeMap<ReservationId, ReservationSpan>,
+    timeline: Vec<TimelineRow>,
     left: u64,
 }
 
@@ -260,6 +290,7 @@ pub fn run(
         reservation_count: BTreeMap::new(),
         instance_offer: BTreeMap::new(),
         spans: BTreeMap::new(),
+        timeline: Vec::new(),
         left: 0,
     };
     let end = driver.replay(start, progress)?;
@@ -281,6 +312,7 @@ impl Driver<'_> {
     ) -> Result<SimTime, CloudRunError> {
         let mut next_arrival = 0usize;
         let mut now = start;
+        let mut next_sample = start;
         let mut instants = 0u64;
         if self.trace.jobs.is_empty() {
             self.controller.end_of_trace();
@@ -305,6 +337,12 @@ impl Driver<'_> {
             }
             let Some(t) = candidates.into_iter().flatten().min() else { break };
             now = t.max(now);
+            // State is constant between instants, so the state before this one is the state
+            // at every sample time passed since the last.
+            while next_sample <= now {
+                self.sample(next_sample);
+                next_sample = next_sample + TIMELINE_STEP;
+            }
             instants += 1;
             while let Some(job) = self.trace.jobs.get(next_arrival)
                 && job.submit <= now
@@ -343,6 +381,44 @@ impl Driver<'_> {
             self.carry_out(now, actions)?;
         }
         Err(CloudRunError::Livelock { at: now })
+    }
+
+    /// Records every shard that holds instances or queued jobs at `at`.
+    fn sample(&mut self, at: SimTime) {
+        let mut by_shard: BTreeMap<OfferIx, ([u32; 3], u32, i64)> = BTreeMap::new();
+        for info in self.controller.instances().values() {
+            let e = by_shard.entry(info.shard).or_default();
+            let offer = self.catalog.offer(info.offer);
+            let (slot, usd) = match info.option {
+                LaunchOption::OnDemand => (0, offer.on_demand_usd_per_hour),
+                LaunchOption::Spot => {
+                    (1, offer.spot.map_or(offer.on_demand_usd_per_hour, |s| s.usd_per_hour))
+                }
+                LaunchOption::Reserved(_) => (2, offer.on_demand_usd_per_hour),
+            };
+            e.0[slot] += 1;
+            e.1 += u32::from(!info.ready);
+            e.2 += Money::from_usd(usd).map_or(0, |m| m.0);
+        }
+        for status in self.controller.shard_status() {
+            let (instances, booting, rate) =
+                by_shard.get(&status.offer).copied().unwrap_or_default();
+            if instances == [0; 3] && status.queued == 0 {
+                continue;
+            }
+            let busy = status.total.checked_sub(&status.free).unwrap_or_default();
+            self.timeline.push(TimelineRow {
+                at,
+                shard: status.offer,
+                instances,
+                booting,
+                total: status.total,
+                busy,
+                queued: status.queued,
+                running: status.running,
+                rate_micro_usd_per_h: rate,
+            });
+        }
     }
 
     fn poll(&mut self, now: SimTime) -> Vec<Observed> {
@@ -560,6 +636,7 @@ impl Driver<'_> {
             jobs: self.jobs,
             charges,
             attribution,
+            timeline: self.timeline,
             controller: self.controller.stats().clone(),
             policy,
             end,
@@ -668,6 +745,14 @@ mod tests {
         assert_eq!(total, 408_333);
         assert_eq!(out.jobs[0].cost, Money(399_999));
         assert_eq!(out.attribution.idle, Money(8_334));
+        // Hourly samples from t = 0: at 0 nothing is held yet (the state before the first
+        // events); at 3,600 s the shard holds the one booted on-demand instance, its 4 vCPUs
+        // all busy with the job, at $0.40/h. The run ends at 3,675 s, before the next sample.
+        assert_eq!(out.timeline.len(), 1);
+        let row = &out.timeline[0];
+        assert_eq!((row.at, row.instances, row.booting), (SimTime::from_secs(3600), [1, 0, 0], 0));
+        assert_eq!((row.total.cpu_milli, row.busy.cpu_milli), (4000, 4000));
+        assert_eq!((row.queued, row.running, row.rate_micro_usd_per_h), (0, 1, 400_000));
     }
 
     #[test]

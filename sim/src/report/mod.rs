@@ -4,13 +4,15 @@
 //! no absolute paths, fields in a fixed order. Two runs of the same scenario write
 //! byte-identical files. The schema is documented in `reports/README.md`.
 //!
-//! - [`jobs`]: `jobs.parquet`, one row per job.
+//! - [`jobs`]: `jobs.parquet`, one row per job;
+//! - [`timeline`]: `timeline.parquet`, every shard of a cloud run sampled hourly.
 //!
 //! Wait percentiles use the nearest-rank rule: the p-th percentile of n sorted waits is the
 //! value at 1-based rank `ceil(p/100 · n)`. It always returns an observed wait and needs no
 //! interpolation.
 
 pub mod jobs;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::fmt;
