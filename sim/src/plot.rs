@@ -10,9 +10,9 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 /// The font family every figure uses.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font shipped by the `dejavu` crate.
