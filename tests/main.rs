@@ -5,6 +5,7 @@
 //! - `determinism`: same scenario and seed, byte-identical outputs;
 //! - `forecast`: backtests against the public forecasting anchors;
 //! - `scenarios`: an insta snapshot of every bundled scenario's summary;
+//! - `sweep`: parameter sweeps, identical at any thread count, parts merged into the whole;
 //! - `traces`: importers against the real traces in `shared/data/traces/`.
 
 mod architecture;
@@ -14,4 +15,5 @@ mod determinism;
 mod forecast;
 mod golden;
 mod scenarios;
+mod sweep;
 mod traces;

@@ -11,6 +11,8 @@
 //! - [`scenario`]: scenario files (TOML), validated, with `--set` overrides;
 //! - [`report`]: what a run writes (`summary.json`) and prints;
 //! - [`run`]: one scenario run, from file to report;
+//! - [`sweep`]: parameter sweeps (`[sweep]`), run in parallel, parts and their merge
+//!   (`results.parquet`);
 //! - [`shared_data`]: where tests and benchmarks find the real traces and catalogs.
 //!
 //! The `shardcast` binary (`src/main.rs`) is a thin clap layer over these.
@@ -25,4 +27,5 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod shared_data;
+pub mod sweep;
 pub mod trace;

@@ -67,6 +67,65 @@ Examples:
   shardcast forecast gpu.parquet --resource gpu --model mean_profile_4w --horizon 7d
   shardcast forecast pods.csv --format alibaba-gpu-2023 --resource gpu --since 115d --origin-step 24h")]
     Forecast(ForecastArgs),
+    /// Run every point of a scenario's [sweep] table in parallel and write results.parquet.
+    #[command(after_help = "The scenario's [sweep] table maps dotted field paths (the keys of \
+--set, quoted) to a value, a list of values, or a range { from, to, step }. The points are the \
+cartesian product: keys sorted by name, values in the order given, the last key varying fastest. \
+Each point is the scenario with --set KEY=VALUE for each key (after the command's own --set), \
+checked like `shardcast run`.
+
+Writes DIR/results.parquet (default reports/SCENARIO/sweep/), one row per point in point order: \
+point, one column per swept key, seed, job counts, waits, SLA, cost and makespan (schema in \
+reports/README.md). The file is byte-identical at any --threads. With --part I/N only the \
+points whose index modulo N is I-1 run, into DIR/results-part-I-of-N.parquet; `shardcast merge` \
+joins the parts into exactly the single-machine file.
+
+Examples:
+  shardcast sweep my-sweep.toml
+  shardcast sweep my-sweep.toml --threads 2 --out /tmp/sweep
+  shardcast sweep my-sweep.toml --set workload.synthetic.jobs=500
+  shardcast sweep my-sweep.toml --part 3/8 --out parts
+  shardcast merge parts -o results.parquet")]
+    Sweep(SweepArgs),
+    /// Merge the part files of a split sweep into its results.parquet.
+    #[command(after_help = "Each input is a results-part-I-of-N.parquet file, or a folder whose \
+results-part-*.parquet files are all taken. The parts must come from the same sweep (same \
+scenario text, --set values and [sweep] table: the files carry its fingerprint) and together \
+hold every point exactly once; the output is byte-identical to the single-machine sweep's \
+results.parquet.
+
+Examples:
+  shardcast merge parts -o results.parquet
+  shardcast merge results-part-1-of-2.parquet results-part-2-of-2.parquet -o results.parquet")]
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// The scenario file (TOML), with a [sweep] table.
+    scenario: PathBuf,
+    /// Override a scenario value before the sweep: key.path=value (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Threads to run points on (default: the available cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output folder (default: reports/SCENARIO/sweep/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run only part I of N (points whose index modulo N is I-1), e.g. 2/8.
+    #[arg(long, value_name = "I/N")]
+    part: Option<sim::sweep::Part>,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Part files, or folders holding results-part-*.parquet files.
+    #[arg(required = true, value_name = "DIR_OR_FILE")]
+    inputs: Vec<PathBuf>,
+    /// Where to write the merged results.
+    #[arg(short, long)]
+    output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +328,8 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Catalog(command) => sim::catalog::cli::run(command),
         Command::Run(args) => run_scenario(args),
         Command::Forecast(args) => forecast(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -321,6 +382,55 @@ fn forecast(args: ForecastArgs) -> Result<()> {
     report.write(&out)?;
     print!("{report}");
     println!("wrote {}/metrics.csv, forecasts.csv (and .parquet)", out.display());
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    use sim::sweep::{self, Results, Sweep};
+    let threads = args.threads.unwrap_or_else(sweep::default_threads);
+    let spinner = spinner(format!("loading the sweep of {}", args.scenario.display()));
+    let plan = Sweep::load(&args.scenario, &args.sets)?;
+    spinner.finish_and_clear();
+    let selected = plan.select(args.part).len() as u64;
+    let bar = ProgressBar::new(selected);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} runs ({eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("sweeping {} on {threads} threads", plan.name));
+    let results = sweep::run(&plan, args.part, threads, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let out_dir = args.out.unwrap_or_else(|| plan.default_out_dir());
+    let path = out_dir.join(Results::file_name(args.part));
+    results.write(&path)?;
+    print!("{results}");
+    let part = args.part.map_or_else(String::new, |p| format!(" (part {p})"));
+    println!(
+        "wrote {} of {} points{part} to {}",
+        results.rows.len(),
+        results.points,
+        path.display()
+    );
+    Ok(())
+}
+
+fn merge(args: MergeArgs) -> Result<()> {
+    use sim::sweep::{Results, results};
+    let files = results::part_files(&args.inputs)?;
+    let parts = files
+        .iter()
+        .map(|f| Results::read(f).map(|r| (f.clone(), r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = results::merge(parts)?;
+    merged.write(&args.output)?;
+    println!(
+        "merged {} files: {} points of {} to {}",
+        files.len(),
+        merged.rows.len(),
+        merged.scenario,
+        args.output.display()
+    );
     Ok(())
 }
 

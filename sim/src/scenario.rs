@@ -56,6 +56,10 @@ pub struct Scenario {
     /// baselines do not forecast; predictive planners read it.
     #[serde(default)]
     pub predictor: crate::forecast::PredictorSpec,
+    /// `[sweep]`: dotted field paths and the values to sweep them over (`shardcast sweep`,
+    /// parsed by `sim::sweep::SweepSpec`). A single run ignores it.
+    #[serde(default)]
+    pub sweep: Option<toml::Table>,
 }
 
 /// `[run]`.

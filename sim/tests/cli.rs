@@ -21,9 +21,15 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn every_command_has_help_with_examples() {
     let dir = tempfile::tempdir().unwrap();
-    for command in
-        [&["run"][..], &["trace", "import"], &["trace", "stats"], &["trace", "gen"], &["forecast"]]
-    {
+    for command in [
+        &["run"][..],
+        &["trace", "import"],
+        &["trace", "stats"],
+        &["trace", "gen"],
+        &["forecast"],
+        &["sweep"],
+        &["merge"],
+    ] {
         let mut args = command.to_vec();
         args.push("--help");
         let out = shardcast(&args, dir.path());
