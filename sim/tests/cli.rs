@@ -111,3 +111,38 @@ fn a_cloud_run_writes_its_reports_and_a_bad_catalog_is_named_once() {
     assert!(err.contains("platform.catalog: ") && err.contains("nope.toml"), "{err}");
     assert_eq!(err.matches("cannot read the catalog").count(), 1, "{err}");
 }
+
+#[test]
+fn a_sweep_in_parts_merges_into_the_whole_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        "[run]\nseed = 3\n[workload.synthetic]\npreset = \"tiny\"\njobs = 100\n[platform]\n\
+         kind = \"fixed\"\nmachines = 4\ncores_per_machine = 64\n\
+         [sweep]\n\"run.seed\" = [1, 2, 3]\n\"platform.machines\" = { from = 2, to = 4, step = 2 }\n",
+    )
+    .unwrap();
+    let out = shardcast(&["sweep", "s.toml", "--threads", "2"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("wrote 6 of 6 points"), "{}", text(&out.stdout));
+    let whole = std::fs::read(dir.path().join("reports/s/sweep/results.parquet")).unwrap();
+    for part in ["1/2", "2/2"] {
+        let out = shardcast(&["sweep", "s.toml", "--part", part, "--out", "parts"], dir.path());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = shardcast(&["merge", "parts", "-o", "merged.parquet"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(dir.path().join("merged.parquet")).unwrap(), whole);
+
+    let out =
+        shardcast(&["merge", "parts/results-part-1-of-2.parquet", "-o", "m.parquet"], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("3 of 6 points missing"), "{}", text(&out.stderr));
+    let out = shardcast(&["sweep", "s.toml", "--part", "3/2"], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("expected i/N"), "{}", text(&out.stderr));
+    let out = shardcast(&["sweep", "s.toml", "--set", "platform.machnes=1"], dir.path());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("machnes"), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+}

@@ -461,37 +461,44 @@ pub fn run(
         .build()
         .map_err(|e| SweepError::Threads(e.to_string()))?;
     let points = sweep.select(part);
-    // Points whose workload section (and, for generated workloads, seed) agree share a trace.
+    // Points whose workload section (and, for generated workloads, seed) agree share a trace,
+    // loaded once up front; a workload only one point uses is loaded in that point's task, so
+    // a sweep over generated seeds holds no more traces than it has threads.
     let mut keys: BTreeMap<String, usize> = BTreeMap::new();
-    let mut firsts: Vec<&Point> = Vec::new();
+    let mut firsts: Vec<(&Point, usize)> = Vec::new();
     let slots: Vec<usize> = points
         .iter()
         .map(|p| {
-            let key = workload_key(&p.loaded);
-            *keys.entry(key).or_insert_with(|| {
-                firsts.push(p);
+            let slot = *keys.entry(workload_key(&p.loaded)).or_insert_with(|| {
+                firsts.push((p, 0));
                 firsts.len() - 1
-            })
+            });
+            firsts[slot].1 += 1;
+            slot
         })
         .collect();
+    let load = |p: &Point| {
+        run::load_workload(&p.loaded).map_err(|source| SweepError::Workload {
+            index: p.index,
+            sets: p.sets.join(" "),
+            source: Box::new(source),
+        })
+    };
     let rows = pool.install(|| {
-        let traces = firsts
+        let shared = firsts
             .par_iter()
-            .map(|p| {
-                run::load_workload(&p.loaded).map(Arc::new).map_err(|source| SweepError::Workload {
-                    index: p.index,
-                    sets: p.sets.join(" "),
-                    source: Box::new(source),
-                })
-            })
+            .map(|(p, uses)| if *uses > 1 { load(p).map(|t| Some(Arc::new(t))) } else { Ok(None) })
             .collect::<Vec<_>>()
             .into_iter()
-            .collect::<Result<Vec<Arc<Trace>>, SweepError>>()?;
+            .collect::<Result<Vec<Option<Arc<Trace>>>, SweepError>>()?;
         points
             .par_iter()
             .zip(slots.par_iter())
             .map(|(p, slot)| {
-                let trace = Trace::clone(&traces[*slot]);
+                let trace = match &shared[*slot] {
+                    Some(trace) => Trace::clone(trace),
+                    None => load(p)?,
+                };
                 let result = run::run_trace(&p.loaded, trace, &mut |_| {}).map_err(|source| {
                     SweepError::Run {
                         index: p.index,
