@@ -57,6 +57,12 @@ pub enum RunError {
     /// `jobs.parquet` could not be written.
     #[error(transparent)]
     JobsTable(#[from] JobsTableError),
+    /// A figure could not be drawn.
+    #[error(transparent)]
+    Figure(#[from] crate::report::figures::FigureError),
+    /// `report.html` could not be written.
+    #[error(transparent)]
+    Html(#[from] crate::report::html::HtmlError),
 }
 
 /// Progress of a run, for a progress bar.
@@ -82,6 +88,8 @@ pub struct RunResult {
     pub outcome: RunOutcome,
     /// On cloud platforms: the catalog, each job's placement and cost, the shard timeline.
     pub cloud: Option<CloudResult>,
+    /// The scenario file, shown in `report.html`.
+    pub scenario_path: PathBuf,
 }
 
 /// What only a cloud run produces.
@@ -105,8 +113,9 @@ impl RunResult {
         }
     }
 
-    /// Writes `summary.json`, `jobs.parquet` and, for cloud runs, `timeline.parquet` into `dir`
-    /// (created if needed); returns the summary's path.
+    /// Writes `summary.json`, `jobs.parquet`, for cloud runs `timeline.parquet`, the figures
+    /// (SVG and PNG) and `report.html` into `dir` (created if needed); returns the summary's
+    /// path.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, RunError> {
         let path = self
             .summary
@@ -120,6 +129,16 @@ impl RunResult {
                 &dir.join("timeline.parquet"),
             )?;
         }
+        let cloud = self.cloud.as_ref().map(|c| (c.catalog.as_ref(), c.timeline.as_slice()));
+        let svgs = crate::report::figures::write_all(
+            dir,
+            &self.summary,
+            &self.trace,
+            &self.outcome,
+            cloud,
+        )?;
+        let scenario_text = std::fs::read_to_string(&self.scenario_path).unwrap_or_default();
+        crate::report::html::write(dir, &self.summary, &svgs, &scenario_text)?;
         Ok(path)
     }
 }
@@ -192,7 +211,13 @@ pub fn run_trace(
             });
             let summary =
                 Summary::new(&loaded.name, scenario.run.seed, json, &trace, &outcome, sla_wait);
-            Ok(RunResult { summary, trace, outcome, cloud: None })
+            Ok(RunResult {
+                summary,
+                trace,
+                outcome,
+                cloud: None,
+                scenario_path: loaded.path.clone(),
+            })
         }
         Platform::Cloud(section) => run_cloud(loaded, section, trace, sla_wait, progress),
     }
@@ -286,5 +311,6 @@ fn run_cloud(
         trace: replay,
         outcome: out.run,
         cloud: Some(CloudResult { catalog, jobs: out.jobs, timeline: out.timeline }),
+        scenario_path: loaded.path.clone(),
     })
 }

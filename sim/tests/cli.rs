@@ -105,6 +105,19 @@ fn a_cloud_run_writes_its_reports_and_a_bad_catalog_is_named_once() {
     assert!(text(&out.stdout).contains("cost (USD)"));
     assert!(dir.path().join("out/summary.json").is_file());
     assert!(dir.path().join("out/jobs.parquet").is_file());
+    assert!(dir.path().join("out/timeline.parquet").is_file());
+    for figure in ["cost", "capacity", "waits"] {
+        let svg = std::fs::read_to_string(dir.path().join(format!("out/{figure}.svg"))).unwrap();
+        assert!(svg.contains("<svg"), "{figure}.svg");
+        let png = std::fs::read(dir.path().join(format!("out/{figure}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{figure}.png");
+    }
+    // report.html: self-contained (figures inlined, nothing fetched), with the scenario.
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(html.contains("cost by purchase option") && html.contains("wait-time CDF"));
+    assert!(html.contains("kind = &quot;cheapest-single-cloud&quot;"), "the scenario text");
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"));
     let out = shardcast(&["run", scenario, "--set", "platform.catalog=nope.toml"], dir.path());
     assert!(!out.status.success());
     let err = text(&out.stderr);

@@ -5,12 +5,16 @@
 //! byte-identical files. The schema is documented in `reports/README.md`.
 //!
 //! - [`jobs`]: `jobs.parquet`, one row per job;
-//! - [`timeline`]: `timeline.parquet`, every shard of a cloud run sampled hourly.
+//! - [`timeline`]: `timeline.parquet`, every shard of a cloud run sampled hourly;
+//! - [`figures`]: the run's figures (cost, capacity per shard, wait CDFs), SVG and PNG;
+//! - [`html`]: `report.html`, one offline page with the tables, figures and scenario.
 //!
 //! Wait percentiles use the nearest-rank rule: the p-th percentile of n sorted waits is the
 //! value at 1-based rank `ceil(p/100 · n)`. It always returns an observed wait and needs no
 //! interpolation.
 
+pub mod figures;
+pub mod html;
 pub mod jobs;
 pub mod timeline;
 

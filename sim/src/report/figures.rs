@@ -1,0 +1,297 @@
+//! The figures of a run, as SVG and PNG (plotters; text in the embedded DejaVu font):
+//!
+//! - `cost`: the bill by provider and by purchase option (cloud runs);
+//! - `capacity`: per shard (the four with the most instance-hours), reserved and booted
+//!   capacity against what was busy, hour by hour (cloud runs; GPUs for GPU shards, vCPUs
+//!   otherwise);
+//! - `waits`: the cumulative distribution of waits per queue (log scale, wait + 1 s).
+//!
+//! Each figure is drawn once by a function generic over the plotters backend, so the SVG and
+//! the PNG show the same thing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use engine::cloud::{Catalog, OfferIx};
+use engine::policy::offer_capacity;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::Summary;
+use crate::platform::RunOutcome;
+use crate::platform::cloud::TimelineRow;
+use crate::plot::{FONT, register_font};
+use crate::trace::Trace;
+
+/// A figure could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot draw the figure: {message}")]
+pub struct FigureError {
+    /// The file.
+    pub path: String,
+    /// The drawing backend's message.
+    pub message: String,
+}
+
+const SIZE: (u32, u32) = (1000, 480);
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Writes `NAME.svg` and `NAME.png` into `dir`, drawn by `svg` and `png` (the same generic
+/// drawing function, instantiated for each backend).
+fn both<F, G>(
+    dir: &Path,
+    name: &str,
+    size: (u32, u32),
+    svg: F,
+    png: G,
+) -> Result<[PathBuf; 2], FigureError>
+where
+    F: Fn(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+    G: Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+{
+    register_font();
+    let svg_path = dir.join(format!("{name}.svg"));
+    let png_path = dir.join(format!("{name}.png"));
+    let err =
+        |path: &Path, message: String| FigureError { path: path.display().to_string(), message };
+    {
+        let root = SVGBackend::new(&svg_path, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&svg_path, e.to_string()))?;
+        svg(&root).map_err(|m| err(&svg_path, m))?;
+        root.present().map_err(|e| err(&svg_path, e.to_string()))?;
+    }
+    {
+        let root = BitMapBackend::new(&png_path, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&png_path, e.to_string()))?;
+        png(&root).map_err(|m| err(&png_path, m))?;
+        root.present().map_err(|e| err(&png_path, e.to_string()))?;
+    }
+    Ok([svg_path, png_path])
+}
+
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    values: &BTreeMap<String, f64>,
+) -> Result<(), String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let names: Vec<&String> = values.keys().collect();
+    let max = values.values().copied().fold(0.0f64, f64::max).max(1e-9) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d((0..names.len()).into_segmented(), 0f64..max)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc("USD")
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).map_or(String::new(), |s| (*s).clone()),
+            _ => String::new(),
+        })
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(|x| e(&x))?;
+    chart
+        .draw_series(values.values().enumerate().map(|(i, v)| {
+            let color = PALETTE[i % PALETTE.len()];
+            let mut bar = Rectangle::new(
+                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
+                color.filled(),
+            );
+            bar.set_margin(0, 0, 12, 12);
+            bar
+        }))
+        .map_err(|x| e(&x))?;
+    Ok(())
+}
+
+fn cost<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    summary: &Summary,
+) -> Result<(), String> {
+    let Some(cost) = &summary.cost_usd else { return Ok(()) };
+    let (left, right) = area.split_horizontally(SIZE.0 / 2);
+    bars(&left, &format!("cost by provider (total ${:.2})", cost.total), &cost.by_provider)?;
+    bars(&right, "cost by purchase option", &cost.by_option)
+}
+
+/// One shard's hourly series: (hours since the first sample, reserved, booted, busy) units.
+type Series = Vec<(f64, f64, f64, f64)>;
+
+fn shard_series(catalog: &Catalog, rows: &[TimelineRow]) -> Vec<(String, bool, Series)> {
+    let Some(first) = rows.first().map(|r| r.at) else { return vec![] };
+    let mut by_shard: BTreeMap<OfferIx, (u64, Series)> = BTreeMap::new();
+    for r in rows {
+        let unit = offer_capacity(catalog, r.shard);
+        let gpu = unit.gpu_milli > 0;
+        let (per, total, busy) = if gpu {
+            (unit.gpu_milli, r.total.gpu_milli, r.busy.gpu_milli)
+        } else {
+            (unit.cpu_milli, r.total.cpu_milli, r.busy.cpu_milli)
+        };
+        let e = by_shard.entry(r.shard).or_default();
+        e.0 += u64::from(r.instances.iter().sum::<u32>());
+        e.1.push((
+            r.at.saturating_since(first).as_secs_f64() / 3600.0,
+            f64::from(r.instances[2]) * per as f64 / 1000.0,
+            total as f64 / 1000.0,
+            busy as f64 / 1000.0,
+        ));
+    }
+    let mut ranked: Vec<(OfferIx, (u64, Series))> = by_shard.into_iter().collect();
+    // Most instance-hours first; ties by offer order.
+    ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(4)
+        .map(|(offer, (_, series))| {
+            let o = catalog.offer(offer);
+            let gpu = offer_capacity(catalog, offer).gpu_milli > 0;
+            (format!("{}/{}/{}", o.cloud, o.region, o.instance_type), gpu, series)
+        })
+        .collect()
+}
+
+fn capacity<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    shards: &[(String, bool, Series)],
+) -> Result<(), String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let panels = area.split_evenly((shards.len().max(1), 1));
+    for ((name, gpu, series), panel) in shards.iter().zip(panels.iter()) {
+        let x_max = series.last().map_or(1.0, |p| p.0).max(1.0);
+        let y_max = series.iter().map(|p| p.1.max(p.2)).fold(0.0f64, f64::max).max(1.0) * 1.1;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(name, (FONT, 14))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .x_desc("hours")
+            .y_desc(if *gpu { "GPUs" } else { "vCPUs" })
+            .label_style((FONT, 11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let lines: [(&str, RGBColor, fn(&(f64, f64, f64, f64)) -> f64); 3] = [
+            ("booted", PALETTE[0], |p| p.2),
+            ("reserved", PALETTE[1], |p| p.1),
+            ("busy", PALETTE[2], |p| p.3),
+        ];
+        for (label, color, pick) in lines {
+            chart
+                .draw_series(LineSeries::new(series.iter().map(|p| (p.0, pick(p))), color))
+                .map_err(|x| e(&x))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 11))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(&x))?;
+    }
+    Ok(())
+}
+
+/// Sorted waits (seconds) per queue, of jobs that started.
+fn waits_by_queue(trace: &Trace, outcome: &RunOutcome) -> BTreeMap<String, Vec<f64>> {
+    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (job, o) in trace.jobs.iter().zip(&outcome.jobs) {
+        if let Some(start) = o.first_start {
+            let queue = trace.queues.get(job.queue.0 as usize).cloned().unwrap_or_default();
+            out.entry(queue).or_default().push(start.saturating_since(job.submit).as_secs_f64());
+        }
+    }
+    for w in out.values_mut() {
+        w.sort_by(f64::total_cmp);
+    }
+    out
+}
+
+fn waits<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    by_queue: &BTreeMap<String, Vec<f64>>,
+) -> Result<(), String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let x_max = by_queue.values().filter_map(|w| w.last()).fold(1.0f64, |a, b| a.max(*b)) + 1.0;
+    let mut chart = ChartBuilder::on(area)
+        .caption("wait-time CDF per queue", (FONT, 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((1f64..x_max.max(10.0)).log_scale(), 0f64..1.0)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("wait + 1 s (log scale)")
+        .y_desc("share of started jobs")
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(|x| e(&x))?;
+    for (i, (queue, w)) in by_queue.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let n = w.len() as f64;
+        let points = w.iter().enumerate().map(|(k, v)| (v + 1.0, (k + 1) as f64 / n));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|x| e(&x))?
+            .label(format!("{queue} ({} jobs)", w.len()))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// Draws every figure the run has data for into `dir`; returns the SVG paths, in the order
+/// cost, capacity, waits (PNG files sit beside them).
+pub fn write_all(
+    dir: &Path,
+    summary: &Summary,
+    trace: &Trace,
+    outcome: &RunOutcome,
+    cloud: Option<(&Catalog, &[TimelineRow])>,
+) -> Result<Vec<PathBuf>, FigureError> {
+    let mut svgs = Vec::new();
+    if summary.cost_usd.is_some() {
+        let [svg, _] = both(dir, "cost", SIZE, |a| cost(a, summary), |a| cost(a, summary))?;
+        svgs.push(svg);
+    }
+    if let Some((catalog, rows)) = cloud {
+        let shards = shard_series(catalog, rows);
+        if !shards.is_empty() {
+            let size = (SIZE.0, 260 * shards.len() as u32);
+            let [svg, _] =
+                both(dir, "capacity", size, |a| capacity(a, &shards), |a| capacity(a, &shards))?;
+            svgs.push(svg);
+        }
+    }
+    let by_queue = waits_by_queue(trace, outcome);
+    if !by_queue.is_empty() {
+        let [svg, _] = both(dir, "waits", SIZE, |a| waits(a, &by_queue), |a| waits(a, &by_queue))?;
+        svgs.push(svg);
+    }
+    Ok(svgs)
+}
