@@ -1,7 +1,10 @@
 //! shardcast's one integration-test binary.
 //!
 //! - `architecture`: the dependency rules and the tidy rules of ARCHITECTURE.md;
+//! - `catalog`: price-file importers, the bundled catalog and `shardcast catalog`;
+//! - `cloud`: property tests of the cloud platform (no job lost, the bill adds up);
 //! - `golden`: results that independent simulators agree on (`shared/data/golden/`);
+//! - `python_readers`: pyarrow reads the run outputs as they are;
 //! - `determinism`: same scenario and seed, byte-identical outputs;
 //! - `forecast`: backtests against the public forecasting anchors;
 //! - `scenarios`: an insta snapshot of every bundled scenario's summary;
@@ -14,6 +17,7 @@ mod cloud;
 mod determinism;
 mod forecast;
 mod golden;
+mod python_readers;
 mod scenarios;
 mod sweep;
 mod traces;
