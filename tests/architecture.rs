@@ -120,6 +120,7 @@ const ENGINE_LAYERS: &[&[&str]] = &[
     &["job"],
     &["cloud", "forecast", "shard"],
     &["broker"],
+    &["planner"],
     &["policy"],
     &["controller", "live"],
 ];
