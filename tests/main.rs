@@ -5,6 +5,7 @@
 //! - `cloud`: property tests of the cloud platform (no job lost, the bill adds up);
 //! - `golden`: results that independent simulators agree on (`shared/data/golden/`);
 //! - `python_readers`: pyarrow reads the run outputs as they are;
+//! - `compare`: `shardcast compare` on real run folders (grouping, means and CIs, errors);
 //! - `determinism`: same scenario and seed, byte-identical outputs;
 //! - `forecast`: backtests against the public forecasting anchors;
 //! - `scenarios`: an insta snapshot of every bundled scenario's summary;
@@ -14,6 +15,7 @@
 mod architecture;
 mod catalog;
 mod cloud;
+mod compare;
 mod determinism;
 mod forecast;
 mod golden;

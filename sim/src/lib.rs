@@ -1,6 +1,7 @@
 //! The shardcast lab: everything around the engine that a simulation needs.
 //!
 //! - [`catalog`]: price catalogs as files (load, save, merge, show) and the price-file importers;
+//! - [`compare`]: runs side by side (`shardcast compare`), means and 95% CIs over seeds;
 //! - [`cloud`]: the simulated clouds (supply, spot, reservations, discounts, faults, ledger)
 //!   behind the engine's `Provider` port;
 //! - [`forecast`]: forecast experiments (demand series, backtests, scores) on a trace;
@@ -19,6 +20,7 @@
 
 pub mod catalog;
 pub mod cloud;
+pub mod compare;
 pub mod forecast;
 pub mod kernel;
 pub mod platform;

@@ -67,6 +67,23 @@ Examples:
   shardcast forecast gpu.parquet --resource gpu --model mean_profile_4w --horizon 7d
   shardcast forecast pods.csv --format alibaba-gpu-2023 --resource gpu --since 115d --origin-step 24h")]
     Forecast(ForecastArgs),
+    /// Compare runs side by side: means and 95% confidence intervals over seeds.
+    #[command(after_help = "Reads RUN/summary.json of each run folder (reports/SCENARIO/SEED/; a \
+summary.json path works too) and groups runs that differ only by seed: by scenario name, or by \
+cloud.policy with --by policy. Prints, per group, the runs and the mean of cost, cost per \
+completed job, idle share, wait mean and p95, SLA attained, reserved utilisation and job counts, \
+with the half-width of the 95% confidence interval (Student t) when a group has two seeds or \
+more; a missing field (fixed platforms have no cost) shows as –.
+
+Writes DIR/compare.csv and DIR/compare.parquet (one row per group and metric), DIR/runs.csv (one \
+row per run) and bar charts with CI whiskers, DIR/compare-cost.svg and DIR/compare-wait.svg; \
+default DIR: reports/compare/.
+
+Examples:
+  shardcast compare reports/cloud-mixed-spot/1 reports/cloud-mixed-spot/2
+  shardcast compare reports/*/* --out /tmp/cmp
+  shardcast compare runs/od-1 runs/od-2 runs/spot-1 runs/spot-2 --by policy")]
+    Compare(CompareArgs),
     /// Run every point of a scenario's [sweep] table in parallel and write results.parquet.
     #[command(after_help = "The scenario's [sweep] table maps dotted field paths (the keys of \
 --set, quoted) to a value, a list of values, or a range { from, to, step }. The points are the \
@@ -126,6 +143,19 @@ struct MergeArgs {
     /// Where to write the merged results.
     #[arg(short, long)]
     output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Run folders (holding summary.json) or summary.json files.
+    #[arg(required = true, value_name = "RUN_DIR")]
+    runs: Vec<PathBuf>,
+    /// Group runs by scenario name or by cloud policy.
+    #[arg(long, value_enum, default_value = "scenario")]
+    by: sim::compare::GroupBy,
+    /// Output folder (default: reports/compare/).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +358,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Catalog(command) => sim::catalog::cli::run(command),
         Command::Run(args) => run_scenario(args),
         Command::Forecast(args) => forecast(args),
+        Command::Compare(args) => compare(args),
         Command::Sweep(args) => sweep(args),
         Command::Merge(args) => merge(args),
     }
@@ -431,6 +462,17 @@ fn merge(args: MergeArgs) -> Result<()> {
         merged.scenario,
         args.output.display()
     );
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    let comparison = sim::compare::compare(&args.runs, args.by)?;
+    let out = args.out.unwrap_or_else(|| PathBuf::from("reports/compare"));
+    let written = comparison.write(&out)?;
+    print!("{comparison}");
+    for file in &written.files {
+        println!("wrote {}", file.display());
+    }
     Ok(())
 }
 

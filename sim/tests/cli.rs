@@ -29,6 +29,7 @@ fn every_command_has_help_with_examples() {
         &["forecast"],
         &["sweep"],
         &["merge"],
+        &["compare"],
     ] {
         let mut args = command.to_vec();
         args.push("--help");
