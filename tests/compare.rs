@@ -133,7 +133,15 @@ fn outputs_are_deterministic_and_independent_of_the_order_within_a_group() {
         .collect();
     assert_eq!(
         names,
-        ["compare.csv", "compare.parquet", "runs.csv", "compare-cost.svg", "compare-wait.svg"]
+        [
+            "compare.csv",
+            "compare.parquet",
+            "runs.csv",
+            "compare-cost.svg",
+            "compare-cost.png",
+            "compare-wait.svg",
+            "compare-wait.png",
+        ]
     );
     // The same runs, the group's runs given in another order: the same bytes.
     given[..3].reverse();
@@ -157,6 +165,8 @@ fn outputs_are_deterministic_and_independent_of_the_order_within_a_group() {
     let svg = std::fs::read_to_string(out_a.join("compare-cost.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("cloud-mixed-spot"), "{}", &svg[..80]);
     assert!(!svg.contains(">quickstart<"), "a group without a cost has no bar");
+    let png = std::fs::read(out_a.join("compare-cost.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
 }
 
 #[test]

@@ -15,9 +15,10 @@
 //! Outputs, all in a fixed order (groups in the order their first run was given, runs by seed):
 //! the printed table ([`Comparison`]'s `Display`), `compare.csv` and `compare.parquet` (one row
 //! per group and metric), `runs.csv` (one row per run with its metrics), and bar charts of
-//! the mean cost and the mean p95 wait with 95% CI whiskers (`compare-cost.svg`,
-//! `compare-wait.svg`). A metric a run lacks (a fixed platform has no cost) is left out of its
-//! group's estimate; with none left, it is missing (`–` in the table, empty in the CSV).
+//! the mean cost and the mean p95 wait with 95% CI whiskers (`compare-cost.svg` and `.png`,
+//! `compare-wait.svg` and `.png`). A metric a run lacks (a fixed platform has no cost) is left
+//! out of its group's estimate; with none left, it is missing (`–` in the table, empty in the
+//! CSV).
 
 use std::fmt;
 use std::fs::File;
@@ -28,6 +29,7 @@ use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -733,8 +735,8 @@ impl Comparison {
     }
 
     /// Writes `compare.csv`, `compare.parquet`, `runs.csv`, and the figures
-    /// `compare-cost.svg` (when some group has a cost) and `compare-wait.svg` into `dir`
-    /// (created).
+    /// `compare-cost.svg` and `.png` (when some group has a cost) and `compare-wait.svg` and
+    /// `.png` into `dir` (created).
     pub fn write(&self, dir: &Path) -> Result<Written, CompareError> {
         let err = |path: &Path, e: &dyn fmt::Display| CompareError::Write {
             path: path.display().to_string(),
@@ -753,9 +755,9 @@ impl Comparison {
         let path = dir.join("runs.csv");
         write_csv(&runs, &path).map_err(|e| err(&path, &e))?;
         written.files.push(path);
-        for (metric, file, y_label) in [
-            (Metric::CostTotal, "compare-cost.svg", "cost (USD)"),
-            (Metric::WaitP95, "compare-wait.svg", "p95 wait (s)"),
+        for (metric, name, y_label) in [
+            (Metric::CostTotal, "compare-cost", "cost (USD)"),
+            (Metric::WaitP95, "compare-wait", "p95 wait (s)"),
         ] {
             let bars: Vec<Bar> = self
                 .groups
@@ -771,9 +773,19 @@ impl Comparison {
             if bars.is_empty() {
                 continue;
             }
-            let path = dir.join(file);
             let title = format!("mean {y_label} by {}, with 95% CI over seeds", self.by.as_str());
-            bars_svg(&path, &title, y_label, &bars).map_err(|e| err(&path, &e))?;
+            let size = bars_size(bars.len());
+            let path = dir.join(format!("{name}.svg"));
+            {
+                let root = SVGBackend::new(&path, size).into_drawing_area();
+                draw_bars(&root, &title, y_label, &bars).map_err(|e| err(&path, &e))?;
+            }
+            written.files.push(path);
+            let path = dir.join(format!("{name}.png"));
+            {
+                let root = BitMapBackend::new(&path, size).into_drawing_area();
+                draw_bars(&root, &title, y_label, &bars).map_err(|e| err(&path, &e))?;
+            }
             written.files.push(path);
         }
         Ok(written)
@@ -827,8 +839,19 @@ pub struct Bar {
     pub interval: Option<(f64, f64)>,
 }
 
-/// A bar chart of `bars` with CI whiskers, as SVG at `path`.
-pub fn bars_svg(path: &Path, title: &str, y_label: &str, bars: &[Bar]) -> Result<(), String> {
+/// The size of a bar chart of `n` bars, in pixels.
+pub fn bars_size(n: usize) -> (u32, u32) {
+    ((160 * n as u32 + 160).clamp(480, 1600), 460)
+}
+
+/// A bar chart of `bars` with CI whiskers on `root` (an SVG or PNG figure of
+/// [`bars_size`]), presented.
+pub fn draw_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+) -> Result<(), String> {
     register_font();
     let top = bars
         .iter()
@@ -843,10 +866,8 @@ pub fn bars_svg(path: &Path, title: &str, y_label: &str, bars: &[Bar]) -> Result
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::min);
     let n = bars.len();
-    let width = (160 * n as u32 + 160).clamp(480, 1600);
-    let root = SVGBackend::new(path, (width, 460)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 18))
         .margin(12)
         .x_label_area_size(40)

@@ -76,7 +76,8 @@ with the half-width of the 95% confidence interval (Student t) when a group has 
 more; a missing field (fixed platforms have no cost) shows as –.
 
 Writes DIR/compare.csv and DIR/compare.parquet (one row per group and metric), DIR/runs.csv (one \
-row per run) and bar charts with CI whiskers, DIR/compare-cost.svg and DIR/compare-wait.svg; \
+row per run) and bar charts with CI whiskers, DIR/compare-cost.{svg,png} and \
+DIR/compare-wait.{svg,png}; \
 default DIR: reports/compare/.
 
 Examples:
