@@ -341,7 +341,7 @@ impl Driver<'_> {
             // at every sample time passed since the last.
             while next_sample <= now {
                 self.sample(next_sample);
-                next_sample = next_sample + TIMELINE_STEP;
+                next_sample += TIMELINE_STEP;
             }
             instants += 1;
             while let Some(job) = self.trace.jobs.get(next_arrival)

@@ -126,8 +126,14 @@ fn cost<DB: DrawingBackend>(
     bars(&right, "cost by purchase option", &cost.by_option)
 }
 
-/// One shard's hourly series: (hours since the first sample, reserved, booted, busy) units.
-type Series = Vec<(f64, f64, f64, f64)>;
+/// One hourly point of a shard: (hours since the first sample, reserved, booted, busy) units.
+type Point = (f64, f64, f64, f64);
+
+/// One shard's hourly series.
+type Series = Vec<Point>;
+
+/// A line of the capacity figure: its label, colour and the value it draws from a point.
+type Line = (&'static str, RGBColor, fn(&Point) -> f64);
 
 fn shard_series(catalog: &Catalog, rows: &[TimelineRow]) -> Vec<(String, bool, Series)> {
     let Some(first) = rows.first().map(|r| r.at) else { return vec![] };
@@ -186,7 +192,7 @@ fn capacity<DB: DrawingBackend>(
             .label_style((FONT, 11))
             .draw()
             .map_err(|x| e(&x))?;
-        let lines: [(&str, RGBColor, fn(&(f64, f64, f64, f64)) -> f64); 3] = [
+        let lines: [Line; 3] = [
             ("booted", PALETTE[0], |p| p.2),
             ("reserved", PALETTE[1], |p| p.1),
             ("busy", PALETTE[2], |p| p.3),
