@@ -37,10 +37,8 @@ print("ok", jobs.num_rows, timeline.num_rows)
 
 #[test]
 fn pyarrow_reads_the_run_outputs() {
-    let has_pyarrow = Command::new("python3")
-        .args(["-c", "import pyarrow"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let has_pyarrow =
+        Command::new("python3").args(["-c", "import pyarrow"]).status().is_ok_and(|s| s.success());
     if !has_pyarrow {
         assert!(
             std::env::var("SHARDCAST_REQUIRE_SHARED").as_deref() != Ok("1"),
