@@ -20,7 +20,7 @@
 //! first value). Each point is the scenario loaded with `--set key=value` for each key, after
 //! the command's own `--set`s, so it obeys exactly the same validation as `shardcast run`.
 //!
-//! [`run`] runs the points (or one part of them, [`Part`]) on a local rayon pool and returns
+//! [`run()`] runs the points (or one part of them, [`Part`]) on a local rayon pool and returns
 //! their rows in point order, so the result does not depend on the thread count;
 //! [`results`] writes, reads and merges `results.parquet`.
 
