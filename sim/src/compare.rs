@@ -21,14 +21,10 @@
 //! CSV).
 
 use std::fmt;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value;
@@ -746,14 +742,14 @@ impl Comparison {
         let mut written = Written::default();
         let table = self.table().map_err(|e| err(dir, &e))?;
         let path = dir.join("compare.csv");
-        write_csv(&table, &path).map_err(|e| err(&path, &e))?;
+        crate::table::write_csv(&table, &path).map_err(|e| err(&path, &e))?;
         written.files.push(path);
         let path = dir.join("compare.parquet");
-        write_parquet(&table, &path).map_err(|e| err(&path, &e))?;
+        crate::table::write_parquet(&table, &path).map_err(|e| err(&path, &e))?;
         written.files.push(path);
         let runs = self.runs_table().map_err(|e| err(dir, &e))?;
         let path = dir.join("runs.csv");
-        write_csv(&runs, &path).map_err(|e| err(&path, &e))?;
+        crate::table::write_csv(&runs, &path).map_err(|e| err(&path, &e))?;
         written.files.push(path);
         for (metric, name, y_label) in [
             (Metric::CostTotal, "compare-cost", "cost (USD)"),
@@ -790,42 +786,6 @@ impl Comparison {
         }
         Ok(written)
     }
-}
-
-fn write_parquet(batch: &RecordBatch, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let file = File::create(path)?;
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
-    writer.write(batch)?;
-    writer.close()?;
-    Ok(())
-}
-
-/// A record batch of strings, unsigned integers and floats as CSV; nulls are empty cells.
-fn write_csv(batch: &RecordBatch, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let mut writer = csv::Writer::from_path(path)?;
-    writer.write_record(batch.schema().fields().iter().map(|f| f.name().as_str()))?;
-    for row in 0..batch.num_rows() {
-        let mut record = Vec::with_capacity(batch.num_columns());
-        for column in batch.columns() {
-            let any = column.as_any();
-            let cell = if column.is_null(row) {
-                String::new()
-            } else if let Some(s) = any.downcast_ref::<StringArray>() {
-                s.value(row).to_owned()
-            } else if let Some(f) = any.downcast_ref::<Float64Array>() {
-                f.value(row).to_string()
-            } else if let Some(u) = any.downcast_ref::<UInt64Array>() {
-                u.value(row).to_string()
-            } else {
-                return Err("unexpected column type".into());
-            };
-            record.push(cell);
-        }
-        writer.write_record(&record)?;
-    }
-    writer.flush()?;
-    Ok(())
 }
 
 /// One bar of a bar chart: a group's mean and its 95% CI, if it has one.

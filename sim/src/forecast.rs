@@ -28,7 +28,6 @@ use engine::forecast::{
     SeriesBuilder, WEEK_HOURS, Zero, backtest,
 };
 use engine::{SimDuration, SimTime};
-use parquet::arrow::ArrowWriter;
 
 use crate::trace::Trace;
 
@@ -584,13 +583,9 @@ impl ForecastReport {
         for (name, columns) in [("metrics", metrics), ("forecasts", forecasts)] {
             let batch = RecordBatch::try_from_iter(columns).map_err(|e| out_err(dir, &e))?;
             let path = dir.join(format!("{name}.parquet"));
-            let file = std::fs::File::create(&path).map_err(|e| out_err(&path, &e))?;
-            let mut writer =
-                ArrowWriter::try_new(file, batch.schema(), None).map_err(|e| out_err(&path, &e))?;
-            writer.write(&batch).map_err(|e| out_err(&path, &e))?;
-            writer.close().map_err(|e| out_err(&path, &e))?;
+            crate::table::write_parquet(&batch, &path).map_err(|e| out_err(&path, &e))?;
             let path = dir.join(format!("{name}.csv"));
-            write_csv(&batch, &path).map_err(|e| out_err(&path, &e))?;
+            crate::table::write_csv(&batch, &path).map_err(|e| out_err(&path, &e))?;
         }
         // One figure per model: its latest origin, with the 90% band.
         for m in &self.models {
@@ -610,31 +605,6 @@ impl ForecastReport {
         }
         Ok(())
     }
-}
-
-/// A record batch of strings and floats as CSV; nulls are empty cells.
-fn write_csv(batch: &RecordBatch, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let mut writer = csv::Writer::from_path(path)?;
-    writer.write_record(batch.schema().fields().iter().map(|f| f.name().as_str()))?;
-    for row in 0..batch.num_rows() {
-        let mut record = Vec::with_capacity(batch.num_columns());
-        for column in batch.columns() {
-            let any = column.as_any();
-            let cell = if column.is_null(row) {
-                String::new()
-            } else if let Some(s) = any.downcast_ref::<StringArray>() {
-                s.value(row).to_owned()
-            } else if let Some(f) = any.downcast_ref::<Float64Array>() {
-                f.value(row).to_string()
-            } else {
-                return Err("unexpected column type".into());
-            };
-            record.push(cell);
-        }
-        writer.write_record(&record)?;
-    }
-    writer.flush()?;
-    Ok(())
 }
 
 impl fmt::Display for ForecastReport {

@@ -12,6 +12,7 @@
 //! - [`scenario`]: scenario files (TOML), validated, with `--set` overrides;
 //! - [`report`]: what a run writes (`summary.json`) and prints;
 //! - [`run`]: one scenario run, from file to report;
+//! - [`table`]: output tables as Parquet and CSV;
 //! - [`sweep`]: parameter sweeps (`[sweep]`), run in parallel, parts and their merge
 //!   (`results.parquet`);
 //! - [`shared_data`]: where tests and benchmarks find the real traces and catalogs.
@@ -30,4 +31,5 @@ pub mod run;
 pub mod scenario;
 pub mod shared_data;
 pub mod sweep;
+pub mod table;
 pub mod trace;

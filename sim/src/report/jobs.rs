@@ -11,7 +11,6 @@
 //! Rows are in job order and the file is a pure function of the run, so it is byte-identical
 //! across runs of the same scenario and seed.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,9 +20,6 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use engine::cloud::{Catalog, LaunchOption};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 
 use crate::platform::RunOutcome;
 use crate::platform::cloud::CloudJob;
@@ -170,12 +166,7 @@ impl JobsTable<'_> {
             message: e.to_string(),
         };
         let batch = self.to_batch().map_err(|e| err(&e))?;
-        let file = File::create(path).map_err(|e| err(&e))?;
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-        let mut writer =
-            ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| err(&e))?;
-        writer.write(&batch).map_err(|e| err(&e))?;
-        writer.close().map_err(|e| err(&e))?;
+        crate::table::write_parquet(&batch, path).map_err(|e| err(&e))?;
         Ok(())
     }
 }

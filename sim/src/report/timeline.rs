@@ -9,7 +9,6 @@
 //! and reserved instances, the catalog's spot price for spot; the bill itself is in
 //! `summary.json`). The sample at `t` is the state just before the events at `t`.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,9 +18,6 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use engine::cloud::Catalog;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 
 use super::jobs::JobsTableError;
 use crate::platform::cloud::TimelineRow;
@@ -93,11 +89,6 @@ pub fn write(catalog: &Catalog, rows: &[TimelineRow], path: &Path) -> Result<(),
         message: e.to_string(),
     };
     let batch = to_batch(catalog, rows).map_err(|e| err(&e))?;
-    let file = File::create(path).map_err(|e| err(&e))?;
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-    let mut writer =
-        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| err(&e))?;
-    writer.write(&batch).map_err(|e| err(&e))?;
-    writer.close().map_err(|e| err(&e))?;
+    crate::table::write_parquet(&batch, path).map_err(|e| err(&e))?;
     Ok(())
 }
