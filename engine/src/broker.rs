@@ -163,6 +163,11 @@ pub struct BrokerStats {
     pub over_budget: u64,
 }
 
+/// The answer to an intent with no candidate or no count: nothing to send, one failure.
+fn empty_intent(tag: Tag, count: u32) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
+    (vec![], vec![BrokerEvent::Failed { tag, failure: IntentFailure::Empty, missing: count }])
+}
+
 /// See the module docs.
 #[derive(Clone, Debug)]
 pub struct Broker {
@@ -249,15 +254,7 @@ impl Broker {
     ) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
         let _ = now;
         if intent.candidates.is_empty() || intent.count == 0 {
-            let missing = intent.count;
-            return (
-                vec![],
-                vec![BrokerEvent::Failed {
-                    tag: intent.tag,
-                    failure: IntentFailure::Empty,
-                    missing,
-                }],
-            );
+            return empty_intent(intent.tag, intent.count);
         }
         self.advance_reserve(intent, 0)
     }
@@ -307,15 +304,7 @@ impl Broker {
     ) -> (Vec<CloudAction>, Vec<BrokerEvent>) {
         let _ = now;
         if intent.candidates.is_empty() || intent.count == 0 {
-            let missing = intent.count;
-            return (
-                vec![],
-                vec![BrokerEvent::Failed {
-                    tag: intent.tag,
-                    failure: IntentFailure::Empty,
-                    missing,
-                }],
-            );
+            return empty_intent(intent.tag, intent.count);
         }
         self.advance_launch(intent, 0, 0)
     }

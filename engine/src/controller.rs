@@ -526,12 +526,7 @@ impl Controller {
                 if let Some(s) = self.shards.get_mut(&shard) {
                     s.launching = s.launching.saturating_sub(1);
                 }
-                let key = match option {
-                    LaunchOption::OnDemand => "on_demand",
-                    LaunchOption::Spot => "spot",
-                    LaunchOption::Reserved(_) => "reserved",
-                };
-                *self.stats.launched.entry(key.to_owned()).or_default() += 1;
+                *self.stats.launched.entry(option.as_str().to_owned()).or_default() += 1;
                 self.instances.insert(
                     instance,
                     InstanceInfo { offer, option, shard, ready: false, idle_since: None },

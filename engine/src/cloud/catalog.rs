@@ -319,6 +319,17 @@ pub enum DiscountKind {
     CommittedUse,
 }
 
+impl DiscountKind {
+    /// The snake-case name used in files and reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DiscountKind::SavingsPlan => "savings_plan",
+            DiscountKind::ReservedInstance => "reserved_instance",
+            DiscountKind::CommittedUse => "committed_use",
+        }
+    }
+}
+
 /// A billing-only discount: a commitment to pay for some instances of one offer for a term,
 /// at a reduced rate, whether they run or not. It covers that many running instances of the
 /// offer and never reserves capacity.

@@ -34,6 +34,17 @@ pub enum LaunchOption {
     Reserved(ReservationId),
 }
 
+impl LaunchOption {
+    /// The name used in reports: `on_demand`, `spot` or `reserved`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LaunchOption::OnDemand => "on_demand",
+            LaunchOption::Spot => "spot",
+            LaunchOption::Reserved(_) => "reserved",
+        }
+    }
+}
+
 /// A request to reserve capacity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReserveRequest {

@@ -19,7 +19,7 @@ use arrow::array::{
     UInt32Array, UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use engine::cloud::{Catalog, LaunchOption};
+use engine::cloud::Catalog;
 
 use crate::platform::RunOutcome;
 use crate::platform::cloud::CloudJob;
@@ -126,11 +126,7 @@ impl JobsTable<'_> {
                         provider.push(Some(o.cloud.as_str().to_owned()));
                         region.push(Some(o.region.clone()));
                         itype.push(Some(o.instance_type.clone()));
-                        option.push(Some(match opt {
-                            LaunchOption::OnDemand => "on_demand",
-                            LaunchOption::Spot => "spot",
-                            LaunchOption::Reserved(_) => "reserved",
-                        }));
+                        option.push(Some(opt.as_str()));
                     }
                     None => {
                         shard.push(None);

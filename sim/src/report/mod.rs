@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use engine::cloud::{Catalog, LaunchOption};
+use engine::cloud::Catalog;
 use engine::{Money, SimDuration};
 use serde::Serialize;
 
@@ -320,22 +320,11 @@ fn queue_name(trace: &Trace, queue: usize) -> String {
 /// The `by_option` key of a charge.
 fn option_key(kind: ChargeKind) -> String {
     match kind {
-        ChargeKind::Usage { option } => match option {
-            LaunchOption::OnDemand => "on_demand".into(),
-            LaunchOption::Spot => "spot".into(),
-            LaunchOption::Reserved(_) => "reserved".into(),
-        },
+        ChargeKind::Usage { option } => option.as_str().into(),
         ChargeKind::Reservation { product } | ChargeKind::Upfront { product } => {
             product.as_str().into()
         }
-        ChargeKind::Commitment { discount } => format!(
-            "commitment:{}",
-            match discount {
-                engine::cloud::DiscountKind::SavingsPlan => "savings_plan",
-                engine::cloud::DiscountKind::ReservedInstance => "reserved_instance",
-                engine::cloud::DiscountKind::CommittedUse => "committed_use",
-            }
-        ),
+        ChargeKind::Commitment { discount } => format!("commitment:{}", discount.as_str()),
         ChargeKind::Egress => "egress".into(),
     }
 }
