@@ -214,7 +214,6 @@ struct Driver<'a> {
     running: BTreeMap<JobId, Attempt>,
     segments: Vec<Segment>,
     lives: BTreeMap<InstanceId, InstanceLife>,
-    instance_cloud: BTreeMap<InstanceId, Cloud>,
     reservation_cloud: BTreeMap<ReservationId, Cloud>,
     request_count: BTreeMap<RequestId, u32>,
     reservation_count: BTreeMap<ReservationId, u32>,
@@ -284,7 +283,6 @@ pub fn run(
         running: BTreeMap::new(),
         segments: Vec::new(),
         lives: BTreeMap::new(),
-        instance_cloud: BTreeMap::new(),
         reservation_cloud: BTreeMap::new(),
         request_count: BTreeMap::new(),
         reservation_count: BTreeMap::new(),
@@ -437,7 +435,6 @@ impl Driver<'_> {
         match &obs.observation {
             Observation::Launched { instance, option, offer, .. } => {
                 self.log.record(obs.at, kind::LAUNCHED, instance.0);
-                self.instance_cloud.insert(*instance, obs.cloud);
                 self.instance_offer.insert(*instance, *offer);
                 let reservation = match option {
                     LaunchOption::Reserved(r) => Some(*r),
@@ -547,9 +544,9 @@ impl Driver<'_> {
                 .copied()
                 .ok_or_else(|| unaddressed(format!("reservation {reservation}"))),
             CloudAction::Terminate { instance, .. } => self
-                .instance_cloud
+                .instance_offer
                 .get(instance)
-                .copied()
+                .map(|offer| self.catalog.offer(*offer).cloud)
                 .ok_or_else(|| unaddressed(format!("instance {instance}"))),
         }
     }
