@@ -4,7 +4,7 @@
 //! 10 regions each, every queue latency-eligible in 3 regions (so about 30% of the pools),
 //! daily cycles with pseudo-random scale per queue and scenario from SplitMix64.
 //!
-//! `cargo bench -p benches --bench planner` (add `-- --quick` for a fast estimate). Before
+//! `cargo bench -p benches --features planner --bench planner` (add `-- --quick` for a fast estimate). Before
 //! timing, each size prints the model size, the plan's status and gap, and for blocks the
 //! hourly cost of the block plan (the aggregation's loss) where the hourly model is timed.
 //!

@@ -13,7 +13,8 @@
 //! - [`broker`]: carries reservation and launch intents out through the provider port;
 //! - [`cloud`]: the price catalog (providers, regions, instance types, offers, products);
 //! - [`controller`]: the sans-IO controller: windows, shards, routing, scaling, requeues;
-//! - [`planner`]: the Sharding Manager's MILP (good_lp + HiGHS): reservations, queue map, oracle;
+//! - `planner` (feature `planner`): the Sharding Manager's MILP (good_lp + HiGHS):
+//!   reservations, queue map, oracle;
 //! - [`policy`]: what to reserve and scale (the baselines: on-demand, static reservation);
 //! - [`forecast`]: demand series from jobs, baseline forecasters and accuracy metrics;
 //! - [`shard`]: a shard's local scheduler (FIFO, EASY backfill, multi-node jobs) over [`Capacity`].
@@ -25,6 +26,7 @@ pub mod forecast;
 pub mod ids;
 pub mod job;
 pub mod money;
+#[cfg(feature = "planner")]
 pub mod planner;
 pub mod policy;
 pub mod shard;
