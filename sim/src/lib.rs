@@ -30,6 +30,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod shared_data;
+pub mod slurm;
 pub mod sweep;
 pub mod table;
 pub mod trace;

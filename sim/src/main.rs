@@ -116,6 +116,8 @@ Examples:
   shardcast merge parts -o results.parquet
   shardcast merge results-part-1-of-2.parquet results-part-2-of-2.parquet -o results.parquet")]
     Merge(MergeArgs),
+    /// Write an sbatch script that runs a sweep as a Slurm job array, then merges its parts.
+    Slurm(sim::slurm::SlurmArgs),
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +364,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Compare(args) => compare(args),
         Command::Sweep(args) => sweep(args),
         Command::Merge(args) => merge(args),
+        Command::Slurm(args) => Ok(sim::slurm::run(args)?),
     }
 }
 
