@@ -4,6 +4,8 @@
 //! - `catalog`: price-file importers, the bundled catalog and `shardcast catalog`;
 //! - `cloud`: property tests of the cloud platform (no job lost, the bill adds up);
 //! - `golden`: results that independent simulators agree on (`shared/data/golden/`);
+//! - `oracle` (feature `planner`): the oracle is never above a policy's cost; the predictive
+//!   policy end to end;
 //! - `python_readers`: pyarrow reads the run outputs as they are;
 //! - `compare`: `shardcast compare` on real run folders (grouping, means and CIs, errors);
 //! - `determinism`: same scenario and seed, byte-identical outputs;
@@ -19,6 +21,8 @@ mod compare;
 mod determinism;
 mod forecast;
 mod golden;
+#[cfg(feature = "planner")]
+mod oracle;
 mod python_readers;
 mod scenarios;
 mod sweep;

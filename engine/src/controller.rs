@@ -297,6 +297,11 @@ impl Controller {
         self.policy.name()
     }
 
+    /// What the policy planned per window, for `plan.json` (see [`Policy::records`]).
+    pub fn policy_records(&self) -> &[crate::policy::WindowRecord] {
+        self.policy.records()
+    }
+
     /// What the controller did.
     pub fn stats(&self) -> &ControllerStats {
         &self.stats

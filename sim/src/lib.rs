@@ -24,6 +24,10 @@ pub mod cloud;
 pub mod compare;
 pub mod forecast;
 pub mod kernel;
+#[cfg(feature = "planner")]
+pub mod oracle;
+#[cfg(feature = "planner")]
+pub mod plan;
 pub mod platform;
 pub mod plot;
 pub mod report;

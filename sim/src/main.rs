@@ -67,6 +67,19 @@ Examples:
   shardcast forecast gpu.parquet --resource gpu --model mean_profile_4w --horizon 7d
   shardcast forecast pods.csv --format alibaba-gpu-2023 --resource gpu --since 115d --origin-step 24h")]
     Forecast(ForecastArgs),
+    /// Plan one reservation window from a trace's history and a catalog, offline.
+    #[command(after_help = "Forecasts each job class's demand (vCPUs, GPUs) from the jobs \
+submitted before the plan time (START less --lead), solves the planner's MILP over the enabled \
+offers of the catalog and prints the shards, the expected cost with its spread over the demand \
+scenarios, and the considered offers. Writes the plan as JSON (-o; default plan.json). Needs the \
+`planner` feature (HiGHS).
+
+Examples:
+  shardcast plan --history HPC2N-2002-2.2-cln.swf.gz --catalog scenarios/catalogs/bundled.toml \\
+      --window 2003-03-03T00:00:00Z/7d -o plan.json
+  shardcast plan --history pods.csv --format alibaba-gpu-2023 --catalog CATALOG \\
+      --window 2023-05-01T00:00:00Z/7d --quantile 0.7 --lead 24h")]
+    Plan(PlanArgs),
     /// Compare runs side by side: means and 95% confidence intervals over seeds.
     #[command(after_help = "Reads RUN/summary.json of each run folder (reports/SCENARIO/SEED/; a \
 summary.json path works too) and groups runs that differ only by seed: by scenario name, or by \
@@ -365,7 +378,104 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Sweep(args) => sweep(args),
         Command::Merge(args) => merge(args),
         Command::Slurm(args) => Ok(sim::slurm::run(args)?),
+        Command::Plan(args) => plan(args),
     }
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// The trace whose jobs before the plan time are the history.
+    #[arg(long = "history")]
+    history: PathBuf,
+    /// Its format, if the file name does not tell.
+    #[arg(long)]
+    format: Option<String>,
+    /// The price catalog (TOML).
+    #[arg(long)]
+    catalog: PathBuf,
+    /// The window: START/LENGTH, START in RFC 3339, LENGTH in hours, days or weeks (7d).
+    #[arg(long)]
+    window: String,
+    /// Plan on this quantile of demand instead of the scenarios' average.
+    #[arg(long)]
+    quantile: Option<f64>,
+    /// How long before START the plan is made (hours, days: 24h, 1d; default 0).
+    #[arg(long)]
+    lead: Option<String>,
+    /// Demand scenarios (conformal quantile paths).
+    #[arg(long, default_value_t = 5)]
+    scenarios: u32,
+    /// Only these providers (repeatable; default all).
+    #[arg(long = "provider")]
+    providers: Vec<String>,
+    /// Only these regions (repeatable; default all).
+    #[arg(long = "region")]
+    regions: Vec<String>,
+    /// Where to write the plan.
+    #[arg(short = 'o', long = "out", default_value = "plan.json")]
+    out: PathBuf,
+}
+
+#[cfg(not(feature = "planner"))]
+fn plan(_args: PlanArgs) -> Result<()> {
+    anyhow::bail!("shardcast plan {}", sim::scenario::NEEDS_PLANNER)
+}
+
+#[cfg(feature = "planner")]
+fn plan(args: PlanArgs) -> Result<()> {
+    let (start, length) = args.window.split_once('/').with_context(|| {
+        format!("--window {:?}: expected START/LENGTH, like 2003-03-03T00:00:00Z/7d", args.window)
+    })?;
+    let start = trace::parse_rfc3339(start).context("--window START")?;
+    let hours = sim::forecast::parse_hours(length).context("--window LENGTH")?;
+    let lead_hours = match &args.lead {
+        Some(l) if l.trim() != "0" => sim::forecast::parse_hours(l).context("--lead")?,
+        _ => 0,
+    };
+    if let Some(q) = args.quantile
+        && !(q > 0.0 && q < 1.0)
+    {
+        anyhow::bail!("--quantile {q}: expected a level strictly between 0 and 1, like 0.7");
+    }
+    if args.scenarios == 0 {
+        anyhow::bail!("--scenarios 0: give at least 1");
+    }
+    let options = ImportOptions::default();
+    let source = trace::load(&args.history, args.format.as_deref(), &options)
+        .with_context(|| format!("--history {}", args.history.display()))?;
+    let catalog = sim::catalog::load(&args.catalog)?;
+    let offers: Vec<_> = catalog
+        .offer_ids()
+        .filter(|ix| {
+            let o = catalog.offer(*ix);
+            (args.providers.is_empty() || args.providers.iter().any(|p| p == o.cloud.as_str()))
+                && (args.regions.is_empty() || args.regions.contains(&o.region))
+        })
+        .collect();
+    if offers.is_empty() {
+        anyhow::bail!("no offer of {} matches --provider and --region", args.catalog.display());
+    }
+    let config = engine::policy::PredictiveConfig {
+        quantile: args.quantile,
+        scenarios: args.scenarios,
+        ..engine::policy::PredictiveConfig::default()
+    };
+    let out = sim::plan::plan(
+        &source,
+        &catalog,
+        &offers,
+        &sim::plan::PlanOptions {
+            start,
+            hours: hours as u64,
+            lead_hours: lead_hours as u64,
+            config,
+        },
+    )?;
+    std::fs::write(&args.out, format!("{}\n", out.json))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    print!("{}", out.text);
+    println!("\nplan        {}", args.out.display());
+    Ok(())
 }
 
 fn forecast(args: ForecastArgs) -> Result<()> {

@@ -46,6 +46,13 @@ pub enum RunError {
     /// The cloud replay failed.
     #[error(transparent)]
     Cloud(#[from] CloudRunError),
+    /// The policy cannot be built (the planner is not compiled in).
+    #[error("policy.planner: {0}")]
+    Policy(String),
+    /// The oracle could not be solved.
+    #[cfg(feature = "planner")]
+    #[error(transparent)]
+    Oracle(#[from] crate::oracle::OracleError),
     /// A report file could not be written.
     #[error("{path}: {source}")]
     Write {
@@ -99,6 +106,8 @@ pub struct CloudResult {
     pub catalog: Arc<Catalog>,
     /// Per job: placement, attempts, cost.
     pub jobs: Vec<CloudJob>,
+    /// What a planning policy planned per window (`plans/window-NNNN.json`).
+    pub plans: Vec<engine::policy::WindowRecord>,
     /// Every shard sampled hourly (`timeline.parquet`).
     pub timeline: Vec<TimelineRow>,
 }
@@ -128,6 +137,16 @@ impl RunResult {
                 &cloud.timeline,
                 &dir.join("timeline.parquet"),
             )?;
+            if !cloud.plans.is_empty() {
+                let plans = dir.join("plans");
+                std::fs::create_dir_all(&plans)
+                    .map_err(|source| RunError::Write { path: plans.clone(), source })?;
+                for record in &cloud.plans {
+                    let path = plans.join(format!("window-{:04}.json", record.window));
+                    std::fs::write(&path, format!("{}\n", record.json))
+                        .map_err(|source| RunError::Write { path, source })?;
+                }
+            }
         }
         let cloud = self.cloud.as_ref().map(|c| (c.catalog.as_ref(), c.timeline.as_slice()));
         let svgs = crate::report::figures::write_all(
@@ -279,7 +298,7 @@ fn run_cloud(
         controller,
         seed: scenario.run.seed,
     };
-    let policy = scenario.policy.baseline.build();
+    let policy = scenario.policy.build().map_err(RunError::Policy)?;
     let out = cloud::run(&replay, history, &platform, policy, &mut |done| {
         progress(Progress::Jobs(done));
     })?;
@@ -306,11 +325,29 @@ fn run_cloud(
     let mut summary =
         Summary::new(&loaded.name, scenario.run.seed, json, &replay, &out.run, sla_wait);
     summary.add_cloud(&replay, &catalog, &out);
+    #[cfg(feature = "planner")]
+    if scenario.report.oracle {
+        let report = crate::oracle::oracle(
+            &catalog,
+            &platform.offers,
+            &platform.sim,
+            &replay.jobs,
+            start,
+            platform.controller.window,
+            out.end,
+        )?;
+        summary.add_oracle(report.cost_usd, serde_json::to_value(&report).unwrap_or_default());
+    }
     Ok(RunResult {
         summary,
         trace: replay,
         outcome: out.run,
-        cloud: Some(CloudResult { catalog, jobs: out.jobs, timeline: out.timeline }),
+        cloud: Some(CloudResult {
+            catalog,
+            jobs: out.jobs,
+            timeline: out.timeline,
+            plans: out.plans,
+        }),
         scenario_path: loaded.path.clone(),
     })
 }

@@ -56,10 +56,23 @@ pub struct Scenario {
     /// baselines do not forecast; predictive planners read it.
     #[serde(default)]
     pub predictor: crate::forecast::PredictorSpec,
+    /// `[report]`: what the run reports besides the summary.
+    #[serde(default)]
+    pub report: ReportSection,
     /// `[sweep]`: dotted field paths and the values to sweep them over (`shardcast sweep`,
     /// parsed by `sim::sweep::SweepSpec`). A single run ignores it.
     #[serde(default)]
     pub sweep: Option<toml::Table>,
+}
+
+/// `[report]`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Solve each window's oracle and report `oracle` and `cost_ratio_to_oracle` (cloud
+    /// platforms; needs the `planner` feature).
+    #[serde(default)]
+    pub oracle: bool,
 }
 
 /// `[run]`.
@@ -208,6 +221,10 @@ pub struct Policy {
     /// The wait a job should start within, seconds, for SLA attainment (default 3600).
     #[serde(default = "default_sla_wait_s")]
     pub sla_wait_s: u64,
+    /// `[policy.planner]`: the predictive policy (forecast, MILP plan, bursting) instead of
+    /// the baseline (cloud platforms; needs the `planner` feature).
+    #[serde(default)]
+    pub planner: Option<engine::policy::PredictiveConfig>,
 }
 
 impl Default for Policy {
@@ -216,6 +233,7 @@ impl Default for Policy {
             scheduler: Scheduler::default(),
             baseline: Baseline::default(),
             sla_wait_s: default_sla_wait_s(),
+            planner: None,
         }
     }
 }
@@ -253,6 +271,25 @@ impl Default for Baseline {
         Baseline::OnDemand(OnDemandConfig::default())
     }
 }
+
+impl Policy {
+    /// The engine policy of `[policy]`: the predictive one when `[policy.planner]` is given,
+    /// else the baseline. Errors (with what to do) when the planner is not built in.
+    pub fn build(&self) -> Result<Box<dyn engine::policy::Policy>, String> {
+        match &self.planner {
+            None => Ok(self.baseline.build()),
+            #[cfg(feature = "planner")]
+            Some(c) => Ok(Box::new(engine::policy::Predictive::new(c.clone()))),
+            #[cfg(not(feature = "planner"))]
+            Some(_) => Err(NEEDS_PLANNER.to_owned()),
+        }
+    }
+}
+
+/// What to do when a scenario needs the MILP planner and the binary was built without it.
+pub const NEEDS_PLANNER: &str = "needs the MILP planner, which this binary was built without: \
+    rebuild with `--features planner` (HiGHS builds from source with cmake and libclang; \
+    see the README)";
 
 impl Baseline {
     /// The engine policy this names.
@@ -397,6 +434,38 @@ impl Scenario {
         }
         if w.limit == Some(0) {
             return Err(invalid("workload.limit", "must be at least 1 (or left out)"));
+        }
+        let cloud = matches!(self.platform, Platform::Cloud(_));
+        if let Some(p) = &self.policy.planner {
+            if !cloud {
+                return Err(invalid("policy.planner", "plans cloud platforms only"));
+            }
+            if cfg!(not(feature = "planner")) {
+                return Err(invalid("policy.planner", NEEDS_PLANNER));
+            }
+            if p.scenarios == 0 {
+                return Err(invalid("policy.planner.scenarios", "must be at least 1"));
+            }
+            if p.pools_per_class == 0 {
+                return Err(invalid("policy.planner.pools_per_class", "must be at least 1"));
+            }
+            if p.quantile.is_some_and(|q| !(q > 0.0 && q < 1.0)) {
+                return Err(invalid("policy.planner.quantile", "a level strictly between 0 and 1"));
+            }
+            if !(p.mip_rel_gap.is_finite() && p.mip_rel_gap >= 0.0) {
+                return Err(invalid("policy.planner.mip_rel_gap", "a finite gap, 0 or more"));
+            }
+            if p.history_days == 0 {
+                return Err(invalid("policy.planner.history_days", "must be at least 1"));
+            }
+        }
+        if self.report.oracle {
+            if !cloud {
+                return Err(invalid("report.oracle", "applies to cloud platforms only"));
+            }
+            if cfg!(not(feature = "planner")) {
+                return Err(invalid("report.oracle", NEEDS_PLANNER));
+            }
         }
         match &self.platform {
             Platform::Fixed { machines, cores_per_machine } => {

@@ -199,7 +199,7 @@ fn idle_to_release(
     out
 }
 
-fn scale_shards(
+pub(super) fn scale_shards(
     now: SimTime,
     ctx: &ScaleContext<'_>,
     config: &OnDemandConfig,

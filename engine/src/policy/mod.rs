@@ -15,13 +15,22 @@
 //!   environments); with `single_cloud` it uses only the cheapest provider.
 //! - [`StaticReservation`]: reserve, for every window, the historical mean demand of each
 //!   class, and nothing else (or on-demand overflow above it, if configured).
+//!
+//! And the policy they are the baselines of (feature `planner`): `Predictive`, which
+//! forecasts each window's demand, plans it with the MILP of [`crate::planner`] and bursts on
+//! demand above the plan ([`PredictiveConfig`]).
 
 mod baselines;
+mod predictive;
 
+use baselines::scale_shards;
 pub use baselines::{
     FALLBACKS, OnDemand, OnDemandConfig, StaticReservation, StaticReservationConfig,
     historical_mean_units, offer_capacity, ranked_offers,
 };
+#[cfg(feature = "planner")]
+pub use predictive::{Predictive, PredictiveError, WindowProblem, build_window_problem};
+pub use predictive::{PredictiveConfig, WindowRecord};
 
 use std::collections::BTreeMap;
 
@@ -191,4 +200,10 @@ pub trait Policy {
 
     /// Launches and terminations at `now`.
     fn scale(&mut self, now: SimTime, ctx: &ScaleContext<'_>) -> Scale;
+
+    /// What the policy planned for each window so far, for the run's `plan.json` (policies
+    /// without a planner keep none).
+    fn records(&self) -> &[WindowRecord] {
+        &[]
+    }
 }

@@ -160,6 +160,8 @@ pub struct CloudOutcome {
     pub timeline: Vec<TimelineRow>,
     /// The policy's name.
     pub policy: String,
+    /// What the policy planned per window (planning policies only), in window order.
+    pub plans: Vec<engine::policy::WindowRecord>,
     /// When the run ended (the ledgers were closed then).
     pub end: SimTime,
 }
@@ -635,6 +637,11 @@ impl Driver<'_> {
             attribution,
             timeline: self.timeline,
             controller: self.controller.stats().clone(),
+            plans: {
+                let mut plans = self.controller.policy_records().to_vec();
+                plans.sort_by_key(|r| r.window);
+                plans
+            },
             policy,
             end,
         })

@@ -60,6 +60,13 @@ pub struct Summary {
     /// What the controller and policy did (cloud platforms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud: Option<CloudActivity>,
+    /// The oracle's lower bound (`[report] oracle = true`): cost, windows, method (`milp`,
+    /// `lp` or `milp+lp`), each window's bound; see `sim::oracle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<serde_json::Value>,
+    /// `cost_usd.total` over the oracle's cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_ratio_to_oracle: Option<f64>,
     /// Last completion minus the simulation start (the trace's origin), in seconds.
     pub makespan_s: f64,
     /// Busy machine-time over machines × makespan (fixed platform).
@@ -245,12 +252,22 @@ impl Summary {
             cost_usd: None,
             reserved_utilisation: None,
             cloud: None,
+            oracle: None,
+            cost_ratio_to_oracle: None,
             makespan_s: makespan.as_secs_f64(),
             utilisation,
             events: outcome.events,
             digest: outcome.digest.clone(),
             notes: outcome.notes.clone(),
         }
+    }
+
+    /// Records the oracle's lower bound `cost_usd` (and its `detail`) and the run's cost ratio
+    /// to it (`None` when either cost is missing or the bound is 0).
+    pub fn add_oracle(&mut self, cost_usd: f64, detail: serde_json::Value) {
+        self.cost_ratio_to_oracle =
+            self.cost_usd.as_ref().filter(|_| cost_usd > 0.0).map(|c| c.total / cost_usd);
+        self.oracle = Some(detail);
     }
 
     /// Adds what a cloud run knows: the bill and its breakdowns, reserved utilisation, the
@@ -373,6 +390,11 @@ impl fmt::Display for Summary {
         }
         if let Some(u) = self.reserved_utilisation {
             writeln!(f, "reserved    {:.1} % used", u * 100.0)?;
+        }
+        if let (Some(r), Some(o)) = (self.cost_ratio_to_oracle, &self.oracle) {
+            let cost = o.get("cost_usd").and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+            let method = o.get("method").and_then(serde_json::Value::as_str).unwrap_or("?");
+            writeln!(f, "oracle      {cost:.2} USD ({method}); cost ratio {r:.3}")?;
         }
         writeln!(f, "makespan    {:.3} s", self.makespan_s)?;
         if let Some(u) = self.utilisation {

@@ -1,0 +1,673 @@
+//! The predictive policy (issue 5): predictor → planner → broker → router, with on-demand
+//! bursting above the plan.
+//!
+//! Before each window, `lead` ahead of it, [`Predictive::plan`]:
+//! 1. turns the history (jobs submitted before `now`) into hourly busy-unit series per job
+//!    class ([`Measure::Busy`]: vCPUs for CPU jobs, GPUs for GPU jobs), over the last
+//!    [`PredictiveConfig::history_days`];
+//! 2. forecasts the window with the 4-week hour-of-week mean ([`MeanProfile`], the best public
+//!    model on busy-capacity series), `lead + window` hours ahead, and calibrates split-conformal
+//!    quantiles per step on the same model's errors at daily origins of the history
+//!    ([`ConformalQuantiles`]); the window's [`PredictiveConfig::scenarios`] equally likely
+//!    quantile paths are the demand scenarios;
+//! 3. builds a [`PlanningProblem`]: one queue per job class; as candidate pools, the
+//!    [`PredictiveConfig::pools_per_class`] cheapest offers of each class on demand and as many
+//!    on spot (offers that hold the class's largest job, as [`ranked_offers`] decides); spot's
+//!    re-run overhead is the mean age of work at a random instant, `E[R²] / 2E[R]` over the
+//!    history's runtimes (unit-weighted), since an interruption loses the work done so far;
+//! 4. solves it ([`crate::planner::plan`], sample-average or deterministic-quantile mode) and
+//!    turns the [`WindowPlan`] into the controller's [`Plan`]: a shard per pool a class is
+//!    mapped to, its reservation (the plan's products, then the same products in the class's
+//!    other pools as the broker's fallbacks), and a route per class;
+//! 5. keeps a [`WindowRecord`] (the plan, the forecast and the considered offers, as JSON) for
+//!    the run's `plan.json`.
+//!
+//! Between plans, [`Predictive::scale`] bursts: it launches instances while jobs wait, as the
+//! on-demand baseline does ([`PredictiveConfig::burst`]), on spot first in pools where the plan
+//! expects more spot than on-demand hours (falling back to on-demand), on demand elsewhere;
+//! reserved instances are never released.
+//!
+//! A pool is built per class even when two classes could share an offer, and the problem's
+//! GPU model of a class's pools and of its queue is the class label (`gpu:A100`), so that the
+//! planner's eligibility is exactly "this offer holds this class's jobs".
+
+use serde::{Deserialize, Serialize};
+
+use super::OnDemandConfig;
+
+/// The predictive policy's knobs (`[policy.planner]` in a scenario).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictiveConfig {
+    /// Demand scenarios per window (equally likely conformal quantile paths).
+    #[serde(default = "default_scenarios")]
+    pub scenarios: u32,
+    /// Plan on one scenario, this quantile of demand, instead of the sample average.
+    #[serde(default)]
+    pub quantile: Option<f64>,
+    /// Candidate offers per class, cheapest on demand (and as many cheapest on spot).
+    #[serde(default = "default_pools_per_class")]
+    pub pools_per_class: u32,
+    /// Let the plan use spot.
+    #[serde(default = "default_true")]
+    pub spot: bool,
+    /// Duration blocks of the planner's time model (0: every hour, chronologically).
+    #[serde(default = "default_blocks")]
+    pub blocks: u32,
+    /// The solver's relative MIP gap.
+    #[serde(default = "default_gap")]
+    pub mip_rel_gap: f64,
+    /// Days of history the forecast and its calibration use.
+    #[serde(default = "default_history_days")]
+    pub history_days: u32,
+    /// Penalty per unit-hour of demand left waiting an hour, USD.
+    #[serde(default = "default_backlog_penalty")]
+    pub backlog_usd_per_unit_hour: f64,
+    /// Largest share of the expected work on any one provider.
+    #[serde(default)]
+    pub max_provider_share: Option<f64>,
+    /// Largest expected spend per window, USD.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    /// Bursting above the plan while jobs wait (the on-demand baseline's knobs; `spot` is
+    /// ignored: the plan decides where spot is used).
+    #[serde(default)]
+    pub burst: OnDemandConfig,
+}
+
+fn default_scenarios() -> u32 {
+    5
+}
+fn default_pools_per_class() -> u32 {
+    4
+}
+fn default_true() -> bool {
+    true
+}
+fn default_blocks() -> u32 {
+    12
+}
+fn default_gap() -> f64 {
+    0.01
+}
+fn default_history_days() -> u32 {
+    56
+}
+fn default_backlog_penalty() -> f64 {
+    10.0
+}
+
+impl Default for PredictiveConfig {
+    fn default() -> Self {
+        PredictiveConfig {
+            scenarios: default_scenarios(),
+            quantile: None,
+            pools_per_class: default_pools_per_class(),
+            spot: true,
+            blocks: default_blocks(),
+            mip_rel_gap: default_gap(),
+            history_days: default_history_days(),
+            backlog_usd_per_unit_hour: default_backlog_penalty(),
+            max_provider_share: None,
+            budget_usd: None,
+            burst: OnDemandConfig::default(),
+        }
+    }
+}
+
+/// What a policy planned for one window, for the run's `plan.json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowRecord {
+    /// The window's index.
+    pub window: u32,
+    /// The plan as a JSON document.
+    pub json: String,
+}
+
+#[cfg(feature = "planner")]
+pub use imp::{Predictive, PredictiveError, WindowProblem, build_window_problem};
+
+#[cfg(feature = "planner")]
+mod imp {
+    use std::collections::BTreeMap;
+
+    use serde::Serialize;
+
+    use super::super::{
+        FALLBACKS, JobClass, Plan, PlanContext, Policy, Route, Scale, ScaleContext, ShardPlan,
+        ranked_offers, scale_shards,
+    };
+    use super::{PredictiveConfig, WindowRecord};
+    use crate::broker::ReserveCandidate;
+    use crate::cloud::{LaunchOption, OfferIx};
+    use crate::forecast::conformal::ConformalQuantiles;
+    use crate::forecast::{Forecaster, MeanProfile, Measure, ResourceClass, SeriesBuilder};
+    use crate::ids::QueueId;
+    use crate::job::Job;
+    use crate::planner::{
+        Constraints, CostParams, Mode, PlanError, PlanWindow, PlanningProblem, Pool, QueueDemand,
+        SolverConfig, TimeModel, WindowPlan,
+    };
+    use crate::time::{SimDuration, SimTime};
+
+    const HOUR: SimDuration = SimDuration::from_hours(1);
+
+    /// Hourly busy units per job class, in class order.
+    type ClassSeries = BTreeMap<JobClass, Vec<f64>>;
+
+    /// Why a window could not be planned (the policy then falls back to bursting only).
+    #[derive(Debug, thiserror::Error)]
+    #[non_exhaustive]
+    pub enum PredictiveError {
+        /// The forecast failed.
+        #[error("forecast: {0}")]
+        Forecast(#[from] crate::forecast::ForecastError),
+        /// The planner failed.
+        #[error("planner: {0}")]
+        Plan(#[from] PlanError),
+        /// No job class has an offer that holds its jobs.
+        #[error("no enabled offer serves any job class of the history")]
+        NoPools,
+    }
+
+    /// A window's planning problem and what it was built from.
+    #[derive(Clone, Debug)]
+    pub struct WindowProblem {
+        /// The problem handed to the planner.
+        pub problem: PlanningProblem,
+        /// The job class of each queue of the problem.
+        pub classes: Vec<JobClass>,
+        /// The point forecast of each class over the window (mean busy units per hour).
+        pub point: Vec<Vec<f64>>,
+        /// The scenario levels (quantiles) of the demand paths.
+        pub levels: Vec<f64>,
+        /// Conformal calibration origins used (0: the point forecast is the only scenario).
+        pub calibration_origins: usize,
+    }
+
+    /// Hourly busy units per class over `[from, now)`.
+    fn class_series(
+        history: &[Job],
+        from: SimTime,
+        now: SimTime,
+    ) -> Result<ClassSeries, crate::forecast::ForecastError> {
+        let mut out: ClassSeries = BTreeMap::new();
+        if now <= from {
+            return Ok(out);
+        }
+        let builder = SeriesBuilder::hourly().with_window(from, now)?;
+        // Series are per (queue, resource class); a job class is a finer cut for GPUs, so
+        // build per class from the class's jobs.
+        let mut by_class: BTreeMap<JobClass, Vec<Job>> = BTreeMap::new();
+        for job in history {
+            by_class.entry(JobClass::of(job)).or_default().push(job.clone());
+        }
+        for (class, mut jobs) in by_class {
+            let rc = resource_class(&class);
+            for j in &mut jobs {
+                j.queue = QueueId(0);
+            }
+            let series = builder.build(&jobs, Measure::Busy)?;
+            if let Some(s) = series.get(&(QueueId(0), rc)) {
+                out.insert(class, s.values.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn resource_class(class: &JobClass) -> ResourceClass {
+        match class {
+            JobClass::Cpu => ResourceClass::Vcpu,
+            JobClass::Gpu(_) => ResourceClass::Gpu,
+        }
+    }
+
+    /// Point forecast of `window` hours starting `gap` hours after the end of `history`, and
+    /// the conformal residuals of the same forecast at daily origins before.
+    fn forecast(
+        history: &[f64],
+        gap: usize,
+        window: usize,
+        scenarios: usize,
+    ) -> Result<(Vec<f64>, Vec<Vec<f64>>, usize), crate::forecast::ForecastError> {
+        let model = MeanProfile::weekly(4);
+        let horizon = gap + window;
+        if history.len() < model.period {
+            // Too short for an hour-of-week profile: the mean, flat.
+            let mean = history.iter().sum::<f64>() / history.len().max(1) as f64;
+            return Ok((vec![mean; window], vec![vec![mean; window]], 0));
+        }
+        let point = model.fit_predict(history, horizon)?[gap..].to_vec();
+        let mut actuals = vec![];
+        let mut forecasts = vec![];
+        let mut origin = history.len().checked_sub(horizon);
+        while let Some(o) = origin
+            && o >= model.period
+        {
+            forecasts.push(model.fit_predict(&history[..o], horizon)?[gap..].to_vec());
+            actuals.push(history[o + gap..o + horizon].to_vec());
+            origin = o.checked_sub(24);
+        }
+        if actuals.is_empty() || scenarios <= 1 {
+            return Ok((point.clone(), vec![point], 0));
+        }
+        let residuals = crate::forecast::conformal::residuals_from_backtest(&actuals, &forecasts)?;
+        let cq = ConformalQuantiles::calibrate(&residuals)?;
+        let levels = ConformalQuantiles::scenario_levels(scenarios);
+        let paths = cq.quantile_paths(&point, &levels)?;
+        Ok((point, paths.into_iter().map(|(_, p)| p).collect(), actuals.len()))
+    }
+
+    /// Mean age of work at a random instant, hours: `Σ u R² / 2 Σ u R` over the jobs.
+    fn lost_hours_per_interruption(history: &[Job]) -> f64 {
+        let (mut num, mut den) = (0.0, 0.0);
+        for job in history {
+            let units = job.resources.vcpus().max(job.resources.gpus());
+            let r = job.runtime.as_secs_f64() / 3600.0;
+            num += units * r * r;
+            den += units * r;
+        }
+        if den > 0.0 { num / (2.0 * den) } else { 0.0 }
+    }
+
+    /// The candidate offers of `class`: the `n` cheapest on demand, then the `n` cheapest on
+    /// spot not already in, in that order.
+    fn candidates(
+        ctx: &PlanContext<'_>,
+        class: &JobClass,
+        largest: crate::shard::Capacity,
+        n: usize,
+        spot: bool,
+    ) -> Vec<OfferIx> {
+        let ranked = ranked_offers(ctx.catalog, ctx.offers, class, largest);
+        let mut out: Vec<OfferIx> = ranked.iter().take(n).copied().collect();
+        if spot {
+            let mut by_spot: Vec<(f64, usize, OfferIx)> = ranked
+                .iter()
+                .enumerate()
+                .filter_map(|(pos, &o)| {
+                    let price = ctx.catalog.offer(o).spot.as_ref()?.usd_per_hour;
+                    let t = ctx.catalog.instance_type(ctx.catalog.offer_key(o).1);
+                    let units = match class {
+                        JobClass::Cpu => f64::from(t.vcpus),
+                        JobClass::Gpu(_) => f64::from(t.gpus.max(1)),
+                    };
+                    Some((price / units, pos, o))
+                })
+                .collect();
+            by_spot.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (_, _, o) in by_spot.into_iter().take(n) {
+                if !out.contains(&o) {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds the planning problem of `ctx.window`, planned at `now` (see the module docs).
+    pub fn build_window_problem(
+        config: &PredictiveConfig,
+        now: SimTime,
+        ctx: &PlanContext<'_>,
+    ) -> Result<WindowProblem, PredictiveError> {
+        let window_h = (ctx.window.end.saturating_since(ctx.window.start).0 / HOUR.0) as usize;
+        let gap_h = ctx.window.start.saturating_since(now).0.div_ceil(HOUR.0) as usize;
+        let span = SimDuration::from_hours(24 * u64::from(config.history_days));
+        let from = SimTime(now.0.saturating_sub(span.0));
+        // Whole hours back from `now`, so that hour-of-week positions line up with the window.
+        let from = SimTime(now.0 - (now.0 - from.0) / HOUR.0 * HOUR.0);
+        let series = class_series(ctx.history, from, now)?;
+        let mut pools = vec![];
+        let mut queues = vec![];
+        let mut classes = vec![];
+        let mut points = vec![];
+        let mut levels = vec![];
+        let mut origins = 0;
+        let scenarios = config.scenarios.max(1) as usize;
+        for (class, largest) in ctx.classes {
+            let offers =
+                candidates(ctx, class, *largest, config.pools_per_class as usize, config.spot);
+            let rc = resource_class(class);
+            let tag = Some(class.label());
+            let before = pools.len();
+            for o in offers {
+                if let Some(mut pool) = Pool::from_offer(ctx.catalog, o, rc) {
+                    pool.gpu_kind = tag.clone();
+                    if !config.spot {
+                        pool.spot = None;
+                    }
+                    pools.push(pool);
+                }
+            }
+            if pools.len() == before {
+                continue;
+            }
+            let history = series.get(class).cloned().unwrap_or_default();
+            let (point, paths, n) = if history.is_empty() {
+                (vec![0.0; window_h], vec![vec![0.0; window_h]; 1], 0)
+            } else {
+                forecast(&history, gap_h, window_h, scenarios)?
+            };
+            origins = origins.max(n);
+            let paths =
+                if paths.len() == scenarios { paths } else { vec![paths[0].clone(); scenarios] };
+            if levels.is_empty() {
+                levels = if n > 0 {
+                    ConformalQuantiles::scenario_levels(scenarios)
+                } else {
+                    vec![0.5; scenarios]
+                };
+            }
+            queues.push(QueueDemand {
+                queue: QueueId(queues.len() as u32),
+                class: rc,
+                gpu_kind: tag,
+                regions: vec![],
+                demand: paths,
+            });
+            classes.push(class.clone());
+            points.push(point);
+        }
+        if queues.is_empty() {
+            return Err(PredictiveError::NoPools);
+        }
+        let problem = PlanningProblem {
+            window: PlanWindow {
+                now,
+                start: ctx.window.start,
+                buckets: window_h as u32,
+                bucket: HOUR,
+            },
+            pools,
+            queues,
+            scenario_probabilities: vec![1.0 / scenarios as f64; scenarios],
+            constraints: Constraints {
+                max_provider_share: config.max_provider_share,
+                budget_usd: config.budget_usd,
+                ..Constraints::default()
+            },
+            costs: CostParams {
+                backlog_usd_per_unit_hour: config.backlog_usd_per_unit_hour,
+                spot_lost_hours_per_interruption: lost_hours_per_interruption(ctx.history),
+            },
+        };
+        Ok(WindowProblem { problem, classes, point: points, levels, calibration_origins: origins })
+    }
+
+    /// The solver settings of `config`.
+    pub(crate) fn solver(config: &PredictiveConfig) -> SolverConfig {
+        SolverConfig {
+            mode: config.quantile.map_or(Mode::SampleAverage, Mode::Quantile),
+            time: if config.blocks == 0 {
+                TimeModel::Chronological
+            } else {
+                TimeModel::Blocks(config.blocks)
+            },
+            mip_rel_gap: config.mip_rel_gap,
+            max_nodes: Some(100_000),
+            relax: false,
+            ..SolverConfig::default()
+        }
+    }
+
+    /// The predictive policy (see the module docs).
+    #[derive(Clone, Debug, Default)]
+    pub struct Predictive {
+        /// Knobs.
+        pub config: PredictiveConfig,
+        /// Per shard of the current plan: launch options for bursting, best first.
+        options: BTreeMap<usize, Vec<LaunchOption>>,
+        /// Per shard: fallback offers.
+        fallbacks: BTreeMap<usize, Vec<OfferIx>>,
+        records: Vec<WindowRecord>,
+    }
+
+    /// One shard of `plan.json`.
+    #[derive(Serialize)]
+    struct ShardJson<'a> {
+        offer: u32,
+        cloud: &'a str,
+        region: &'a str,
+        instance_type: &'a str,
+        classes: Vec<String>,
+        reserve: Vec<(String, u32)>,
+        burst: Vec<&'static str>,
+    }
+
+    impl Predictive {
+        /// The policy with `config`.
+        pub fn new(config: PredictiveConfig) -> Predictive {
+            Predictive { config, ..Predictive::default() }
+        }
+
+        /// The plan of `ctx.window` at `now`, with the problem and the planner's answer.
+        pub fn plan_window(
+            &self,
+            now: SimTime,
+            ctx: &PlanContext<'_>,
+        ) -> Result<(WindowProblem, WindowPlan, Plan), PredictiveError> {
+            let wp = build_window_problem(&self.config, now, ctx)?;
+            let answer = crate::planner::plan(&wp.problem, &solver(&self.config))?;
+            let plan = to_plan(ctx, &wp, &answer);
+            Ok((wp, answer, plan))
+        }
+
+        /// The plan as the JSON document of `plan.json`.
+        pub fn plan_json(
+            ctx: &PlanContext<'_>,
+            now: SimTime,
+            wp: &WindowProblem,
+            answer: &WindowPlan,
+            plan: &Plan,
+        ) -> String {
+            let shards: Vec<ShardJson<'_>> = plan
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let o = ctx.catalog.offer(s.offer);
+                    ShardJson {
+                        offer: s.offer.0,
+                        cloud: o.cloud.as_str(),
+                        region: &o.region,
+                        instance_type: &o.instance_type,
+                        classes: plan
+                            .routes
+                            .iter()
+                            .filter(|r| r.shard == i)
+                            .map(|r| r.class.label())
+                            .collect(),
+                        reserve: s
+                            .reserve
+                            .iter()
+                            .map(|(c, n)| {
+                                (c.first().map_or("", |c| c.product.as_str()).to_owned(), *n)
+                            })
+                            .collect(),
+                        burst: burst_options(answer, wp, s.offer)
+                            .iter()
+                            .map(|o| o.as_str())
+                            .collect(),
+                    }
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "window": {
+                    "index": ctx.window.index,
+                    "start_us": ctx.window.start.0,
+                    "end_us": ctx.window.end.0,
+                },
+                "planned_at_us": now.0,
+                "shards": shards,
+                "forecast": {
+                    "model": "MeanProfile168x4 + split-conformal quantile paths",
+                    "classes": wp.classes.iter().map(JobClass::label).collect::<Vec<_>>(),
+                    "levels": wp.levels,
+                    "calibration_origins": wp.calibration_origins,
+                    "mean_units": wp.point.iter()
+                        .map(|p| p.iter().sum::<f64>() / p.len().max(1) as f64)
+                        .collect::<Vec<_>>(),
+                },
+                "spot_lost_hours_per_interruption":
+                    wp.problem.costs.spot_lost_hours_per_interruption,
+                "plan": answer,
+            });
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        }
+    }
+
+    /// Launch options for bursting in the pool of `offer`: spot first where the plan expects
+    /// more spot than on-demand hours there.
+    fn burst_options(answer: &WindowPlan, wp: &WindowProblem, offer: OfferIx) -> Vec<LaunchOption> {
+        let row = answer.offers.iter().find(|r| wp.problem.pools[r.pool].offer == offer);
+        match row {
+            Some(r) if r.spot_unit_hours > r.on_demand_unit_hours => {
+                vec![LaunchOption::Spot, LaunchOption::OnDemand]
+            }
+            _ => vec![LaunchOption::OnDemand],
+        }
+    }
+
+    /// The controller's plan from the planner's answer.
+    fn to_plan(ctx: &PlanContext<'_>, wp: &WindowProblem, answer: &WindowPlan) -> Plan {
+        let mut plan = Plan::default();
+        let mut shard_of_offer: BTreeMap<OfferIx, usize> = BTreeMap::new();
+        let pools = &wp.problem.pools;
+        for (q, assignment) in answer.queue_map.iter().enumerate() {
+            // The pool with the largest share, ties to the lower index.
+            let Some(&(best, _)) =
+                assignment.pools.iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            else {
+                continue;
+            };
+            let offer = pools[best].offer;
+            let index = *shard_of_offer.entry(offer).or_insert_with(|| {
+                plan.shards.push(ShardPlan { offer, reserve: None });
+                plan.shards.len() - 1
+            });
+            plan.routes.push(Route { queue: None, class: wp.classes[q].clone(), shard: index });
+        }
+        for r in &answer.reservations {
+            if r.count == 0 {
+                continue;
+            }
+            let offer = pools[r.pool].offer;
+            let Some(&index) = shard_of_offer.get(&offer) else { continue };
+            // The planned product, then the same product in the class's other pools.
+            let tag = &pools[r.pool].gpu_kind;
+            let mut cands = vec![ReserveCandidate { offer, product: r.kind }];
+            for p in pools.iter().filter(|p| &p.gpu_kind == tag && p.offer != offer) {
+                if cands.len() > FALLBACKS {
+                    break;
+                }
+                if p.products.iter().any(|k| k.kind == r.kind) {
+                    cands.push(ReserveCandidate { offer: p.offer, product: r.kind });
+                }
+            }
+            let shard = &mut plan.shards[index];
+            let before = shard.reserve.as_ref().map_or(0, |(_, n)| *n);
+            match &mut shard.reserve {
+                Some((existing, n)) => {
+                    for c in cands {
+                        if !existing.contains(&c) {
+                            existing.push(c);
+                        }
+                    }
+                    *n = before + r.count;
+                }
+                None => shard.reserve = Some((cands, r.count)),
+            }
+        }
+        let _ = ctx;
+        plan
+    }
+
+    impl Policy for Predictive {
+        fn name(&self) -> &'static str {
+            "predictive"
+        }
+
+        fn plan(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
+            self.options.clear();
+            self.fallbacks.clear();
+            match self.plan_window(now, ctx) {
+                Ok((wp, answer, plan)) => {
+                    for (i, shard) in plan.shards.iter().enumerate() {
+                        self.options.insert(i, burst_options(&answer, &wp, shard.offer));
+                        let tag = wp
+                            .problem
+                            .pools
+                            .iter()
+                            .find(|p| p.offer == shard.offer)
+                            .map(|p| p.gpu_kind.clone());
+                        let fallbacks = wp
+                            .problem
+                            .pools
+                            .iter()
+                            .filter(|p| Some(&p.gpu_kind) == tag.as_ref() && p.offer != shard.offer)
+                            .map(|p| p.offer)
+                            .take(FALLBACKS)
+                            .collect();
+                        self.fallbacks.insert(i, fallbacks);
+                    }
+                    let json = Predictive::plan_json(ctx, now, &wp, &answer, &plan);
+                    self.records.retain(|r| r.window != ctx.window.index);
+                    self.records.push(WindowRecord { window: ctx.window.index, json });
+                    plan
+                }
+                Err(e) => {
+                    // No plan (no history yet, or an infeasible constraint): burst on demand on
+                    // each class's cheapest offer, and say why in plan.json.
+                    let mut plan = Plan::default();
+                    for (class, largest) in ctx.classes {
+                        let ranked = ranked_offers(ctx.catalog, ctx.offers, class, *largest);
+                        let Some(&best) = ranked.first() else { continue };
+                        let index =
+                            plan.shards.iter().position(|s| s.offer == best).unwrap_or_else(|| {
+                                plan.shards.push(ShardPlan { offer: best, reserve: None });
+                                plan.shards.len() - 1
+                            });
+                        self.fallbacks.insert(
+                            index,
+                            ranked.iter().skip(1).take(FALLBACKS).copied().collect(),
+                        );
+                        self.options.insert(index, vec![LaunchOption::OnDemand]);
+                        plan.routes.push(Route { queue: None, class: class.clone(), shard: index });
+                    }
+                    let json = serde_json::to_string_pretty(&serde_json::json!({
+                        "window": {
+                            "index": ctx.window.index,
+                            "start_us": ctx.window.start.0,
+                            "end_us": ctx.window.end.0,
+                        },
+                        "planned_at_us": now.0,
+                        "shards": [],
+                        "error": e.to_string(),
+                    }))
+                    .unwrap_or_default();
+                    self.records.retain(|r| r.window != ctx.window.index);
+                    self.records.push(WindowRecord { window: ctx.window.index, json });
+                    plan
+                }
+            }
+        }
+
+        fn scale(&mut self, now: SimTime, ctx: &ScaleContext<'_>) -> Scale {
+            let config = super::super::OnDemandConfig { spot: false, ..self.config.burst.clone() };
+            let mut scale = scale_shards(now, ctx, &config, &self.fallbacks);
+            for out in &mut scale.launch {
+                let options =
+                    self.options.get(&out.shard).cloned().unwrap_or(vec![LaunchOption::OnDemand]);
+                let offers: Vec<OfferIx> = out.candidates.iter().map(|c| c.0).collect();
+                out.candidates =
+                    options.iter().flat_map(|&opt| offers.iter().map(move |&o| (o, opt))).collect();
+            }
+            scale
+        }
+
+        fn records(&self) -> &[WindowRecord] {
+            &self.records
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The oracle end to end (feature `planner`): on the same realised demand and supply, the
+//! oracle's cost is never above what any policy paid, the predictive policy included, and
+//! the predictive policy keeps every job.
+
+use std::sync::Arc;
+
+use engine::controller::ControllerConfig;
+use engine::policy::{
+    OnDemand, OnDemandConfig, Policy, Predictive, PredictiveConfig, StaticReservation,
+    StaticReservationConfig,
+};
+use engine::{Resources, SimDuration, SimTime};
+use proptest::prelude::*;
+use sim::cloud::SimCloudConfig;
+use sim::platform::EndState;
+use sim::platform::cloud::{CloudPlatform, run, split_history};
+use sim::trace::{RawJob, Trace, TraceBuilder};
+
+fn bundled() -> Arc<engine::cloud::Catalog> {
+    let path = tests::workspace_root().join("scenarios/catalogs/bundled.toml");
+    Arc::new(sim::catalog::load(&path).expect("the bundled catalog loads"))
+}
+
+/// Submit second, runtime seconds, vCPUs, GPUs (T4s; 0 for CPU jobs).
+type JobSpec = (u64, u64, u64, u64);
+
+const T0: u64 = 1_000_000;
+
+fn trace(jobs: &[JobSpec]) -> Trace {
+    let mut specs = jobs.to_vec();
+    specs.sort_by_key(|j| j.0);
+    let mut builder = TraceBuilder::new("proptest", "test");
+    for (i, &(submit, runtime, vcpus, gpus)) in specs.iter().enumerate() {
+        builder.push(RawJob {
+            name: i.to_string(),
+            submit: SimTime::from_secs(T0 + submit),
+            runtime: SimDuration::from_secs(runtime),
+            resources: Resources {
+                cpu_milli: vcpus * 1000,
+                memory_mib: vcpus * 2048,
+                gpu_milli: gpus * 1000,
+                gpu_kind: (gpus > 0).then(|| engine::GpuKind("T4".into())),
+            },
+            ..RawJob::default()
+        });
+    }
+    builder.finish()
+}
+
+fn policy(which: u8) -> Box<dyn Policy> {
+    match which {
+        0 => Box::new(OnDemand::new(OnDemandConfig::default())),
+        1 => Box::new(OnDemand::new(OnDemandConfig { spot: true, ..OnDemandConfig::default() })),
+        2 => Box::new(StaticReservation::new(StaticReservationConfig {
+            overflow: Some(OnDemandConfig::default()),
+            ..StaticReservationConfig::default()
+        })),
+        3 => Box::new(Predictive::new(PredictiveConfig {
+            quantile: Some(0.7),
+            ..PredictiveConfig::default()
+        })),
+        _ => Box::new(Predictive::new(PredictiveConfig::default())),
+    }
+}
+
+fn platform(seed: u64) -> CloudPlatform {
+    let catalog = bundled();
+    let mut sim = SimCloudConfig::default();
+    sim.supply.default_instances = 256;
+    CloudPlatform {
+        offers: catalog.offer_ids().collect(),
+        catalog,
+        sim,
+        controller: ControllerConfig {
+            first_window: SimTime::from_secs(T0 + 8 * 86_400),
+            window: SimDuration::from_hours(24),
+            lead: SimDuration::from_hours(2),
+            tick: SimDuration::from_secs(300),
+            scheduler: engine::shard::Policy::EasyBackfill,
+            max_attempts: 10,
+            budget: None,
+            drain_windows: 2,
+        },
+        seed,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Whatever the jobs, policy and seed: when every job completes, the run paid at least
+    /// the oracle's lower bound.
+    #[test]
+    fn the_oracle_is_never_above_a_policy(
+        jobs in prop::collection::vec(
+            (0u64..(10 * 86_400), 60u64..20_000, 1u64..64, 0u64..2)
+                .prop_map(|(s, r, v, g)| (s, r, if g > 0 { v.min(4) } else { v }, g)),
+            5..40,
+        ),
+        which in 0u8..5,
+        seed in 0u64..1000,
+    ) {
+        let full = trace(&jobs);
+        let p = platform(seed);
+        let (history, replay) = split_history(&full, p.controller.first_window);
+        prop_assume!(!replay.jobs.is_empty());
+        let out = run(&replay, history, &p, policy(which), &mut |_| {}).expect("runs");
+        let all_done = out.run.jobs.iter().all(|o| o.state == EndState::Completed);
+        prop_assert!(which < 3 || all_done, "the predictive policy lost jobs: {:?}", out.run.jobs);
+        let paid: f64 = out.charges.iter().map(|c| c.amount.as_usd()).sum();
+        let oracle = sim::oracle::oracle(
+            &p.catalog,
+            &p.offers,
+            &p.sim,
+            &replay.jobs,
+            p.controller.first_window,
+            p.controller.window,
+            out.end,
+        )
+        .expect("the oracle solves");
+        if all_done {
+            prop_assert!(
+                oracle.cost_usd <= paid + 1e-6,
+                "oracle {} above the policy's {} (policy {})", oracle.cost_usd, paid, which
+            );
+        }
+        prop_assert!(oracle.cost_usd > 0.0);
+    }
+}
+
+/// The predictive policy writes a plan per window, with its shards.
+#[test]
+fn the_predictive_policy_records_a_plan_per_window() {
+    let jobs: Vec<JobSpec> = (0..200u64)
+        .map(|i| (i * 4_000, 3_000 + (i * 97) % 5_000, 1 + i % 16, u64::from(i % 5 == 0)))
+        .collect();
+    let full = trace(&jobs);
+    let p = platform(1);
+    let (history, replay) = split_history(&full, p.controller.first_window);
+    let out = run(&replay, history, &p, policy(4), &mut |_| {}).expect("runs");
+    assert!(out.run.jobs.iter().all(|o| o.state == EndState::Completed));
+    assert!(!out.plans.is_empty());
+    for record in &out.plans {
+        let doc: serde_json::Value = serde_json::from_str(&record.json).expect("JSON");
+        assert_eq!(doc["window"]["index"], record.window);
+        assert!(doc["shards"].as_array().is_some_and(|s| !s.is_empty()), "{}", record.json);
+        assert!(doc["plan"]["offers"].as_array().is_some_and(|o| !o.is_empty()));
+    }
+}
