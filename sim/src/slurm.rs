@@ -83,7 +83,8 @@ impl From<SweepError> for SlurmError {
 /// What `shardcast slurm` is asked for (the command's options but `-o`).
 #[derive(Clone, Debug, Args)]
 pub struct SlurmOptions {
-    /// The scenario file (TOML), with a [sweep] table.
+    /// The scenario file (TOML), with a `[sweep]` table.
+    #[arg(help = "The scenario file (TOML), with a [sweep] table")]
     pub scenario: PathBuf,
     /// Override a scenario value in every part: key.path=value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
