@@ -227,6 +227,10 @@ pub fn prepare(options: &SlurmOptions, script: &Path) -> Result<JobSpec, SlurmEr
     let scenario = canonical(&options.scenario)?;
     let out_dir = options.out.clone().unwrap_or_else(|| sweep.default_out_dir());
     let log_dir = out_dir.join("slurm");
+    // Refuse a log folder no #SBATCH line can carry before creating it.
+    let absolute = std::path::absolute(&log_dir)
+        .map_err(|error| SlurmError::Io { path: log_dir.clone(), error })?;
+    sbatch_path(&absolute)?;
     std::fs::create_dir_all(&log_dir)
         .map_err(|error| SlurmError::Io { path: log_dir.clone(), error })?;
     let out_dir = canonical(&out_dir)?;
@@ -656,6 +660,10 @@ mod tests {
         no_binary.binary = Some(dir.path().join("missing-binary"));
         let missing_binary = err(&no_binary);
         assert!(missing_binary.contains("missing-binary"), "{missing_binary}");
+        let mut spaced = options(dir.path(), good.clone(), 2);
+        spaced.out = Some(dir.path().join("my sweep"));
+        assert!(err(&spaced).contains("#SBATCH lines"));
+        assert!(!dir.path().join("my sweep").exists(), "nothing is created on error");
         let mut bad_time = options(dir.path(), good, 2);
         bad_time.time = Some("1h".into());
         assert!(err(&bad_time).starts_with("--time \"1h\""));
