@@ -28,7 +28,7 @@ use engine::QueueId;
 use engine::cloud::{Cloud, OfferIx, ProductKind};
 use engine::forecast::ResourceClass;
 use engine::planner::{
-    Constraints, CostParams, Mode, PlanWindow, PlanningProblem, Pool, QueueDemand,
+    Constraints, CostParams, LpGuided, Mode, PlanWindow, PlanningProblem, Pool, QueueDemand,
     ReservationOption, SolverConfig, SpotSupply, Supply, TimeModel, evaluate, plan,
 };
 use engine::time::{SimDuration, SimTime};
@@ -134,8 +134,21 @@ fn problem(queues: usize, pools: usize) -> PlanningProblem {
     p
 }
 
+/// The fast path at a 1% gap: dominated pools dropped, the LP-guided queue map kept whatever
+/// its distance to the full model's LP bound ([`LpGuided::Always`]).
 fn config(time: TimeModel) -> SolverConfig {
-    SolverConfig { mode: Mode::SampleAverage, time, mip_rel_gap: 0.01, ..SolverConfig::default() }
+    SolverConfig {
+        mode: Mode::SampleAverage,
+        time,
+        mip_rel_gap: 0.01,
+        lp_guided: LpGuided::Always,
+        ..SolverConfig::default()
+    }
+}
+
+/// The full model, as before the reductions: every eligible pool, one MILP.
+fn full_config(time: TimeModel) -> SolverConfig {
+    SolverConfig { drop_dominated: false, lp_guided: LpGuided::Off, ..config(time) }
 }
 
 /// The expected hourly cost of a plan's decisions: evaluated on each scenario, weighted.
@@ -151,27 +164,69 @@ fn hourly_cost(p: &PlanningProblem, decisions: &engine::planner::Decisions) -> f
 }
 
 fn planner(c: &mut Criterion) {
-    let sizes: &[(usize, usize, bool)] =
-        &[(10, 10, true), (50, 100, false), (100, 200, false), (200, 300, false)];
+    // (queues, pools, time the hourly model, solve and time the full block model)
+    let sizes: &[(usize, usize, bool, bool)] = &[
+        (10, 10, true, true),
+        (50, 100, false, true),
+        (100, 200, false, std::env::var_os("PLANNER_FULL").is_some()),
+        (200, 300, false, false),
+    ];
     let mut group = c.benchmark_group("planner_168h_5_scenarios_gap_1pct");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
-    for &(nq, np, hourly) in sizes {
+    let only = std::env::var("PLANNER_ONLY").ok();
+    for &(nq, np, hourly, full_blocks) in sizes {
+        let label = format!("{nq}q_{np}p");
+        if only.as_ref().is_some_and(|o| *o != label) {
+            continue;
+        }
         let p = problem(nq, np);
         let blocks = plan(&p, &config(TimeModel::Blocks(12))).expect("blocks plan");
-        let label = format!("{nq}q_{np}p");
         let mut line = format!(
-            "{label}: blocks(12) {} vars ({} integer), {} rows, {:?}, gap {:.4}, cost {:.2}",
+            "{label}: blocks(12) {} vars ({} integer), {} rows, {:?}, gap {:.4} (to the full \
+             model's bound {:.2}), cost {:.2}",
             blocks.size.variables,
             blocks.size.integers,
             blocks.size.constraints,
             blocks.status,
             blocks.gap,
+            blocks.bound_usd,
             blocks.expected_cost_usd
         );
+        let fast_on_hours = hourly_cost(&p, &blocks.decisions());
+        line += &format!("; priced hourly {fast_on_hours:.2}");
+        if full_blocks {
+            let full = plan(&p, &full_config(TimeModel::Blocks(12))).expect("full blocks plan");
+            let full_on_hours = hourly_cost(&p, &full.decisions());
+            line += &format!(
+                "; full blocks(12) {} vars ({} integer), {:?}, gap {:.4}, cost {:.2}, bound \
+                 {:.2}, priced hourly {:.2}: fast plan {:+.2}% hourly, {:+.2}% on blocks, \
+                 {:+.2}% over the full bound",
+                full.size.variables,
+                full.size.integers,
+                full.status,
+                full.gap,
+                full.expected_cost_usd,
+                full.bound_usd,
+                full_on_hours,
+                100.0 * (fast_on_hours / full_on_hours - 1.0),
+                100.0 * (blocks.expected_cost_usd / full.expected_cost_usd - 1.0),
+                100.0 * (blocks.expected_cost_usd / full.bound_usd - 1.0),
+            );
+            group.bench_with_input(BenchmarkId::new("blocks12_full", &label), &p, |b, p| {
+                b.iter(|| plan(p, &full_config(TimeModel::Blocks(12))).expect("plan"))
+            });
+            // The default: dominated pools dropped, the restriction kept only when proven
+            // within the gap, else the full MILP started from it.
+            let default =
+                SolverConfig { lp_guided: LpGuided::Proven, ..config(TimeModel::Blocks(12)) };
+            group.bench_with_input(BenchmarkId::new("blocks12_proven", &label), &p, |b, p| {
+                b.iter(|| plan(p, &default).expect("plan"))
+            });
+        }
         if hourly {
-            let full = plan(&p, &config(TimeModel::Chronological)).expect("hourly plan");
-            let block_on_hours = hourly_cost(&p, &blocks.decisions());
+            let full = plan(&p, &full_config(TimeModel::Chronological)).expect("hourly plan");
+            let block_on_hours = fast_on_hours;
             line += &format!(
                 "; hourly {} vars ({} integer), {} rows, {:?}, gap {:.4}, cost {:.2}; \
                  block plan priced hourly {:.2} ({:+.2}%)",
@@ -185,7 +240,7 @@ fn planner(c: &mut Criterion) {
                 100.0 * (block_on_hours / full.expected_cost_usd - 1.0)
             );
             group.bench_with_input(BenchmarkId::new("hourly", &label), &p, |b, p| {
-                b.iter(|| plan(p, &config(TimeModel::Chronological)).expect("plan"))
+                b.iter(|| plan(p, &full_config(TimeModel::Chronological)).expect("plan"))
             });
         }
         eprintln!("{line}");

@@ -92,6 +92,7 @@
 //! is built in a fixed order (pools, products, queues, scenarios, periods), so the same input
 //! gives the same plan.
 
+mod dominance;
 pub mod error;
 pub mod model;
 pub mod problem;
@@ -102,8 +103,8 @@ pub use model::{
     WindowPlan, evaluate, oracle, plan,
 };
 pub use problem::{
-    Constraints, CostParams, Mode, PlanWindow, PlanningProblem, Pool, QueueDemand, RegionQuota,
-    ReservationOption, SolverConfig, SpotSupply, Supply, TimeModel,
+    Constraints, CostParams, LpGuided, Mode, PlanWindow, PlanningProblem, Pool, QueueDemand,
+    RegionQuota, ReservationOption, SolverConfig, SpotSupply, Supply, TimeModel,
 };
 
 #[cfg(test)]

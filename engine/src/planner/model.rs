@@ -1,6 +1,8 @@
 //! Building the MILP of the [module docs](super) with good_lp, solving it with HiGHS (one
 //! thread, a relative-gap stop, never a time limit) and reading the [`WindowPlan`] back.
 
+use std::collections::BTreeMap;
+
 use good_lp::{Expression, ProblemVariables, Variable, constraint, highs, variable, variables};
 use highs::HighsModelStatus;
 use serde::{Deserialize, Serialize};
@@ -9,7 +11,7 @@ use crate::cloud::{Cloud, OfferIx, ProductKind};
 use crate::ids::QueueId;
 
 use super::error::PlanError;
-use super::problem::{Mode, PlanningProblem, SolverConfig, TimeModel};
+use super::problem::{LpGuided, Mode, PlanningProblem, SolverConfig, TimeModel};
 
 /// Cost per `x[q,p]` times `p + 1` added to the objective so that, among plans of equal
 /// cost, the one using lower-numbered pools wins (the fixed tie-break rule). Removed from
@@ -25,6 +27,9 @@ pub enum SolveStatus {
     GapLimit,
     /// Stopped at the node limit with a feasible plan.
     NodeLimit,
+    /// The LP-guided restriction's plan ([`LpGuided::Always`]), not proven within the gap
+    /// asked for: `gap` is its distance to the full model's LP bound.
+    Restricted,
 }
 
 /// A reservation the plan buys.
@@ -266,20 +271,47 @@ fn shape(problem: &PlanningProblem, cfg: &SolverConfig) -> Shaped {
     }
 }
 
+/// What a column stands for, so that a solution of one model (the LP-guided restriction)
+/// can start another (the full model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    /// `r[p,k]`.
+    Reserve(usize, usize),
+    /// `y[p,k]`.
+    Commit(usize, usize),
+    /// `x[q,p]`.
+    Map(usize, usize),
+    /// `f[q,p]` (when separate from `x`).
+    Share(usize, usize),
+    /// `o[p,s,t]`, as `(s, t, p)`.
+    OnDemand(usize, usize, usize),
+    /// `z[p,s,t]`, as `(s, t, p)`.
+    Spot(usize, usize, usize),
+    /// `u[p,s,t]`, as `(s, t, p)`.
+    Backlog(usize, usize, usize),
+}
+
 /// Column bookkeeping: good_lp numbers columns in the order variables are added.
 struct Cols {
     vars: ProblemVariables,
     n: usize,
     integers: usize,
+    keys: Vec<Key>,
 }
 
 impl Cols {
-    fn add(&mut self, def: good_lp::VariableDefinition, integer: bool) -> (Variable, usize) {
+    fn add(
+        &mut self,
+        def: good_lp::VariableDefinition,
+        integer: bool,
+        key: Key,
+    ) -> (Variable, usize) {
         let i = self.n;
         self.n += 1;
         if integer {
             self.integers += 1;
         }
+        self.keys.push(key);
         (self.vars.add(def), i)
     }
 }
@@ -311,7 +343,12 @@ struct Built {
     share: Vec<Vec<(usize, usize, Variable)>>,
     /// `rec[s][t][p]`, `None` for pools no queue may use.
     rec: Vec<Vec<Vec<Option<Recourse>>>>,
+    /// Pools in the model (a candidate of some queue).
     active: Vec<bool>,
+    /// Pools listed in the offers table: eligible for some queue, in the model or not.
+    listed: Vec<bool>,
+    /// What each column stands for.
+    keys: Vec<Key>,
     size: ModelSize,
 }
 
@@ -330,26 +367,12 @@ fn min_cap(cap: &super::problem::Supply, buckets: &[usize]) -> Option<f64> {
     buckets.iter().filter_map(|&b| cap.at(b)).min().map(f64::from)
 }
 
-/// Builds the model. With `fixed`, reservations and shares are pinned to those decisions.
-fn build(
-    problem: &PlanningProblem,
-    shaped: &Shaped,
-    cfg: &SolverConfig,
-    fixed: Option<&Decisions>,
-    with_budget: bool,
-) -> Result<BuiltModel, PlanError> {
-    let nq = problem.queues.len();
+/// Per queue, the pools it may use, in pool order; an error names a queue with none.
+fn eligibility(problem: &PlanningProblem) -> Result<Vec<Vec<usize>>, PlanError> {
     let np = problem.pools.len();
-    let window_h = problem.window.hours();
-    let lead_s = problem.window.lead_s();
-    let relax = cfg.relax;
-    let mut cols = Cols { vars: variables!(), n: 0, integers: 0 };
-    let mut cons: Vec<good_lp::Constraint> = Vec::new();
-    let mut objective = Expression::default();
-    let mut spend = Expression::default();
-
-    let eligible: Vec<Vec<usize>> =
-        (0..nq).map(|q| (0..np).filter(|&p| problem.eligible(q, p)).collect()).collect();
+    let eligible: Vec<Vec<usize>> = (0..problem.queues.len())
+        .map(|q| (0..np).filter(|&p| problem.eligible(q, p)).collect())
+        .collect();
     for (q, e) in eligible.iter().enumerate() {
         if e.is_empty() {
             return Err(PlanError::NoEligiblePool {
@@ -358,12 +381,50 @@ fn build(
             });
         }
     }
-    let mut active = vec![false; np];
-    for e in &eligible {
+    Ok(eligible)
+}
+
+/// The pools each queue may be mapped to in one model, and the pools the offers table lists
+/// (every pool eligible for some queue, so the table is the same whatever was left out).
+#[derive(Clone, Debug, PartialEq)]
+struct Candidates {
+    map: Vec<Vec<usize>>,
+    listed: Vec<bool>,
+}
+
+/// Pools some queue may use.
+fn used_by(np: usize, lists: &[Vec<usize>]) -> Vec<bool> {
+    let mut used = vec![false; np];
+    for e in lists {
         for &p in e {
-            active[p] = true;
+            used[p] = true;
         }
     }
+    used
+}
+
+/// Builds the model over `candidates[q]`, the pools queue `q` may be mapped to (its eligible
+/// pools, or fewer). With `fixed`, reservations and shares are pinned to those decisions.
+fn build(
+    problem: &PlanningProblem,
+    shaped: &Shaped,
+    cfg: &SolverConfig,
+    fixed: Option<&Decisions>,
+    with_budget: bool,
+    candidates: &Candidates,
+) -> Result<BuiltModel, PlanError> {
+    let nq = problem.queues.len();
+    let np = problem.pools.len();
+    let window_h = problem.window.hours();
+    let lead_s = problem.window.lead_s();
+    let relax = cfg.relax;
+    let mut cols = Cols { vars: variables!(), n: 0, integers: 0, keys: Vec::new() };
+    let mut cons: Vec<good_lp::Constraint> = Vec::new();
+    let mut objective = Expression::default();
+    let mut spend = Expression::default();
+
+    let eligible = &candidates.map;
+    let active = used_by(np, eligible);
 
     // Reservations r[p,k] (+ y[p,k] for a minimum commitment).
     let mut res = Vec::new();
@@ -385,10 +446,10 @@ fn build(
                 None if relax => variable().min(0.0).max(max),
                 None => variable().integer().min(0.0).max(max),
             };
-            let (var, col) = cols.add(def, pinned.is_none() && !relax);
+            let (var, col) = cols.add(def, pinned.is_none() && !relax, Key::Reserve(p, k));
             if pinned.is_none() && prod.min_count > 1 {
                 let ydef = if relax { variable().min(0.0).max(1.0) } else { variable().binary() };
-                let (y, _) = cols.add(ydef, !relax);
+                let (y, _) = cols.add(ydef, !relax, Key::Commit(p, k));
                 cons.push(constraint!(var >= f64::from(prod.min_count) * y));
                 cons.push(constraint!(var <= max * y));
             }
@@ -414,19 +475,19 @@ fn build(
             });
             let tie = TIE_BREAK_USD * (p as f64 + 1.0);
             if let Some(v) = pinned {
-                let (f, col) = cols.add(variable().min(v).max(v), false);
+                let (f, col) = cols.add(variable().min(v).max(v), false, Key::Share(q, p));
                 sum_f += f;
                 row.push((p, col, f));
             } else if m == 1 || e.len() == 1 {
                 let def = if relax { variable().min(0.0).max(1.0) } else { variable().binary() };
-                let (x, col) = cols.add(def, !relax);
+                let (x, col) = cols.add(def, !relax, Key::Map(q, p));
                 objective += tie * x;
                 sum_f += x;
                 row.push((p, col, x));
             } else {
                 let def = if relax { variable().min(0.0).max(1.0) } else { variable().binary() };
-                let (x, _) = cols.add(def, !relax);
-                let (f, col) = cols.add(variable().min(0.0).max(1.0), false);
+                let (x, _) = cols.add(def, !relax, Key::Map(q, p));
+                let (f, col) = cols.add(variable().min(0.0).max(1.0), false, Key::Share(q, p));
                 cons.push(constraint!(f <= x));
                 objective += tie * x;
                 sum_f += f;
@@ -502,7 +563,7 @@ fn build(
                     Some(c) => variable().min(0.0).max(c),
                     None => variable().min(0.0),
                 };
-                let (od, od_col) = cols.add(odd, false);
+                let (od, od_col) = cols.add(odd, false, Key::OnDemand(s, t, p));
                 let spot = match (&pool.spot, c_spot) {
                     (Some(sp), Some(c)) => {
                         let cap = min_cap(&sp.cap, &period.buckets).map(|c| c * units);
@@ -510,7 +571,7 @@ fn build(
                             Some(c) => variable().min(0.0).max(c),
                             None => variable().min(0.0),
                         };
-                        let (z, col) = cols.add(def, false);
+                        let (z, col) = cols.add(def, false, Key::Spot(s, t, p));
                         let w = prob * period.hours * c;
                         objective += w * z;
                         spend += w * z;
@@ -518,7 +579,7 @@ fn build(
                     }
                     _ => None,
                 };
-                let (u, u_col) = cols.add(variable().min(0.0), false);
+                let (u, u_col) = cols.add(variable().min(0.0), false, Key::Backlog(s, t, p));
                 let w_od = prob * period.hours * c_od;
                 objective += w_od * od;
                 spend += w_od * od;
@@ -629,7 +690,15 @@ fn build(
         constraints: cons.len(),
     };
     Ok(BuiltModel {
-        built: Built { res, share, rec, active, size },
+        built: Built {
+            res,
+            share,
+            rec,
+            active,
+            listed: candidates.listed.clone(),
+            keys: cols.keys,
+            size,
+        },
         vars: cols.vars,
         objective,
         cons,
@@ -656,6 +725,8 @@ struct Solved {
     status: SolveStatus,
     gap: f64,
     bound: f64,
+    /// The objective of the solution (with the tie-break term).
+    objective: f64,
 }
 
 enum SolveFailure {
@@ -663,7 +734,13 @@ enum SolveFailure {
     Other(String),
 }
 
-fn run_highs(model: BuiltModel, cfg: &SolverConfig) -> Result<(Built, Solved), SolveFailure> {
+/// Solves a built model; `start` is a feasible solution to start from (a MIP start), one
+/// value per column.
+fn run_highs(
+    model: BuiltModel,
+    cfg: &SolverConfig,
+    start: Option<&[f64]>,
+) -> Result<(Built, Solved), SolveFailure> {
     let BuiltModel { built, vars, objective, cons } = model;
     let mut problem = vars.minimise(objective).using(highs);
     for c in cons {
@@ -686,6 +763,10 @@ fn run_highs(model: BuiltModel, cfg: &SolverConfig) -> Result<(Built, Solved), S
     set(&mut m, "mip_rel_gap", cfg.mip_rel_gap)?;
     if let Some(n) = cfg.max_nodes {
         set(&mut m, "mip_max_nodes", i32::try_from(n).unwrap_or(i32::MAX))?;
+    }
+    if let Some(start) = start {
+        m.try_set_solution(Some(start), None, None, None)
+            .map_err(|e| SolveFailure::Other(format!("setting the MIP start: {e:?}")))?;
     }
     let solved = m.try_solve().map_err(|e| SolveFailure::Other(format!("HiGHS solve: {e:?}")))?;
     let status = match solved.status() {
@@ -719,8 +800,9 @@ fn run_highs(model: BuiltModel, cfg: &SolverConfig) -> Result<(Built, Solved), S
     } else {
         solved.objective_value()
     };
+    let objective = solved.objective_value();
     let columns = solved.get_solution().columns().to_vec();
-    Ok((built, Solved { columns, status, gap, bound }))
+    Ok((built, Solved { columns, status, gap, bound, objective }))
 }
 
 fn active_constraints(problem: &PlanningProblem) -> String {
@@ -747,20 +829,130 @@ fn active_constraints(problem: &PlanningProblem) -> String {
     if v.is_empty() { "supply caps and minimum commitments".into() } else { v.join(", ") }
 }
 
+/// The candidates of the full model: every eligible pool, less the dominated ones when asked.
+fn full_candidates(
+    problem: &PlanningProblem,
+    cfg: &SolverConfig,
+    fixed: Option<&Decisions>,
+) -> Result<Candidates, PlanError> {
+    let eligible = eligibility(problem)?;
+    let listed = used_by(problem.pools.len(), &eligible);
+    let map = if cfg.drop_dominated && fixed.is_none() {
+        let dropped = super::dominance::dominated(problem, &eligible);
+        eligible.into_iter().map(|e| e.into_iter().filter(|&p| !dropped[p]).collect()).collect()
+    } else {
+        eligible
+    };
+    Ok(Candidates { map, listed })
+}
+
 fn solve_shaped(
     problem: &PlanningProblem,
     shaped: &Shaped,
     cfg: &SolverConfig,
     fixed: Option<&Decisions>,
 ) -> Result<WindowPlan, PlanError> {
-    let model = build(problem, shaped, cfg, fixed, true)?;
-    match run_highs(model, cfg) {
+    let candidates = full_candidates(problem, cfg, fixed)?;
+    let mut start = None;
+    if cfg.lp_guided != LpGuided::Off && !cfg.relax && fixed.is_none() {
+        match lp_guided(problem, shaped, cfg, &candidates)? {
+            Guided::Plan(plan) => return Ok(*plan),
+            Guided::Start(s) => start = Some(s),
+            Guided::Nothing => {}
+        }
+    }
+    solve_full(problem, shaped, cfg, fixed, &candidates, start.as_ref())
+}
+
+/// What the LP-guided restriction gave.
+enum Guided {
+    /// A plan within the gap of the full model's LP bound.
+    Plan(Box<WindowPlan>),
+    /// A feasible solution of the full model (the restriction's, by column meaning), to
+    /// start it from.
+    Start(BTreeMap<Key, f64>),
+    /// Nothing usable: solve the full model from scratch.
+    Nothing,
+}
+
+/// The LP-guided restriction of the queue map ([`LpGuided`]): solve the LP relaxation over
+/// `candidates`, restrict each queue to the pools its LP solution uses, and solve that MILP.
+/// Returns its plan if it is within the gap of the LP bound or [`LpGuided::Always`] is asked
+/// (the gap and bound reported are the full model's LP bound).
+fn lp_guided(
+    problem: &PlanningProblem,
+    shaped: &Shaped,
+    cfg: &SolverConfig,
+    candidates: &Candidates,
+) -> Result<Guided, PlanError> {
+    let lp_cfg = SolverConfig { relax: true, ..*cfg };
+    let lp_model = build(problem, shaped, &lp_cfg, None, true, candidates)?;
+    let Ok((lp_built, lp)) = run_highs(lp_model, &lp_cfg, None) else {
+        // Infeasible or failed: the full solve says why.
+        return Ok(Guided::Nothing);
+    };
+    let lower = lp.objective;
+    let shares: Vec<Vec<(usize, f64)>> = lp_built
+        .share
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|&(p, col, _)| (p, lp.columns.get(col).copied().unwrap_or(0.0)))
+                .collect()
+        })
+        .collect();
+    let support: Vec<Vec<usize>> =
+        shares.iter().map(|row| row.iter().filter(|s| s.1 > 1e-6).map(|s| s.0).collect()).collect();
+    if support == candidates.map || support.iter().any(Vec::is_empty) {
+        return Ok(Guided::Nothing);
+    }
+    let restricted = Candidates { map: support, listed: candidates.listed.clone() };
+    let model = build(problem, shaped, cfg, None, true, &restricted)?;
+    let Ok((built, mut solved)) = run_highs(model, cfg, None) else {
+        // Infeasible restricted (a constraint the LP met only by splitting): full model.
+        return Ok(Guided::Nothing);
+    };
+    let slack = (solved.objective - lower).max(0.0);
+    let scale = solved.objective.abs().max(1e-9);
+    let proven = slack <= cfg.mip_rel_gap * scale + 1e-9 * scale.max(1.0);
+    if proven || cfg.lp_guided == LpGuided::Always {
+        solved.gap = slack / scale;
+        solved.bound = lower;
+        solved.status = if !proven {
+            SolveStatus::Restricted
+        } else if solved.gap <= 1e-9 {
+            SolveStatus::Optimal
+        } else {
+            SolveStatus::GapLimit
+        };
+        return Ok(Guided::Plan(Box::new(read_plan(problem, shaped, cfg, &built, &solved))));
+    }
+    // Not provably within the gap: start the full model from this plan (every column the
+    // restriction lacks is 0: no share, no reservation, no recourse on pools it left out).
+    Ok(Guided::Start(built.keys.iter().copied().zip(solved.columns.iter().copied()).collect()))
+}
+
+/// Solves the model over `candidates` (from `start` if given); an infeasible model is
+/// explained (a budget too small, or the active constraints).
+fn solve_full(
+    problem: &PlanningProblem,
+    shaped: &Shaped,
+    cfg: &SolverConfig,
+    fixed: Option<&Decisions>,
+    candidates: &Candidates,
+    start: Option<&BTreeMap<Key, f64>>,
+) -> Result<WindowPlan, PlanError> {
+    let model = build(problem, shaped, cfg, fixed, true, candidates)?;
+    let start: Option<Vec<f64>> = start.map(|values| {
+        model.built.keys.iter().map(|k| values.get(k).copied().unwrap_or(0.0)).collect()
+    });
+    match run_highs(model, cfg, start.as_deref()) {
         Ok((built, solved)) => Ok(read_plan(problem, shaped, cfg, &built, &solved)),
         Err(SolveFailure::Other(e)) => Err(PlanError::Solver(e)),
         Err(SolveFailure::Infeasible) => {
             if let Some(budget) = problem.constraints.budget_usd {
-                let model = build(problem, shaped, cfg, fixed, false)?;
-                if let Ok((built, solved)) = run_highs(model, cfg) {
+                let model = build(problem, shaped, cfg, fixed, false, candidates)?;
+                if let Ok((built, solved)) = run_highs(model, cfg, None) {
                     let plan = read_plan(problem, shaped, cfg, &built, &solved);
                     return Err(PlanError::BudgetInfeasible {
                         budget_usd: budget,
@@ -877,7 +1069,7 @@ fn read_plan(
     let window_h = problem.window.hours();
     let lead_s = problem.window.lead_s();
     let offers = (0..np)
-        .filter(|&p| built.active[p])
+        .filter(|&p| built.listed[p])
         .map(|p| {
             let pool = &problem.pools[p];
             let (c_od, c_spot) = unit_costs(problem, p);
@@ -983,7 +1175,8 @@ pub fn oracle(
     cfg.validate()?;
     let shaped = shape(&p, &cfg);
     if !cfg.relax {
-        let size = build(&p, &shaped, &cfg, None, true)?.built.size;
+        let candidates = full_candidates(&p, &cfg, None)?;
+        let size = build(&p, &shaped, &cfg, None, true, &candidates)?.built.size;
         if size.integers > max_integers {
             cfg.relax = true;
         }

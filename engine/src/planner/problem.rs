@@ -344,6 +344,38 @@ pub struct SolverConfig {
     pub max_nodes: Option<u64>,
     /// Solve the LP relaxation (integers relaxed): a lower bound, not a plan to buy.
     pub relax: bool,
+    /// Leave out of the model every pool another pool dominates (no dearer on every unit
+    /// price, supply at least as open, serving every queue it serves; see the module docs).
+    /// Exact: the optimal cost is unchanged. On by default.
+    #[serde(default = "yes")]
+    pub drop_dominated: bool,
+    /// LP-guided restriction of the queue map (see [`LpGuided`]); [`LpGuided::Proven`] by
+    /// default.
+    #[serde(default)]
+    pub lp_guided: LpGuided,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The LP-guided decomposition: solve the LP relaxation of the model, restrict each queue to
+/// the pools its LP solution uses, and solve that smaller MILP. Its plan is feasible for the
+/// full model; the full model's LP bound says how far from optimal it can be at most.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LpGuided {
+    /// One MILP over every candidate pool.
+    Off,
+    /// Keep the restricted plan only when it is within
+    /// [`mip_rel_gap`](SolverConfig::mip_rel_gap) of the full model's LP bound; otherwise solve
+    /// the full MILP, starting from it. The answer is always within the gap of the full model.
+    #[default]
+    Proven,
+    /// Keep the restricted plan whatever its distance to the full model's LP bound: the fast
+    /// path. The plan's `gap` and `bound_usd` are against that bound (so the gap may exceed
+    /// `mip_rel_gap`), and its status is [`Restricted`](super::SolveStatus::Restricted) when
+    /// the gap is not proven.
+    Always,
 }
 
 impl Default for SolverConfig {
@@ -354,6 +386,8 @@ impl Default for SolverConfig {
             mip_rel_gap: 1e-4,
             max_nodes: None,
             relax: false,
+            drop_dominated: true,
+            lp_guided: LpGuided::Proven,
         }
     }
 }

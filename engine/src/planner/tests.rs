@@ -445,3 +445,108 @@ proptest! {
         prop_assert!(lp.expected_cost_usd <= o.expected_cost_usd + tol);
     }
 }
+
+#[test]
+fn dominated_pools_are_dropped_and_the_plan_is_unchanged() {
+    // Region r1 of AWS holds four pools. Pool 1 (4 units, on-demand 0.30 per unit-hour,
+    // reserved 0.18) is dominated by pool 0 (2 units: 2 divides 4; 0.25 and 0.15 per
+    // unit-hour). Pool 2 is as dear as pool 1 but sells capped spot at 0.10 per unit-hour,
+    // which no uncapped recourse of pool 0 matches: kept (it dominates pool 1 too). Pool 3 is a copy of pool 0: equal
+    // dominance keeps the lower index, so pool 3 goes. Pool 4 is cheaper than pool 0 but in
+    // region r2, which queue 1 may not use: it does not serve every queue pool 0 serves, so
+    // pool 0 is kept.
+    let mut spotty = pool(2, Cloud::Aws, "r1", 4.0, 1.2, Some(0.72));
+    spotty.spot = Some(SpotSupply {
+        usd_per_hour: 0.4,
+        interruptions_per_hour: 0.0,
+        cap: Supply::Constant(3),
+    });
+    let pools = vec![
+        pool(0, Cloud::Aws, "r1", 2.0, 0.5, Some(0.3)),
+        pool(1, Cloud::Aws, "r1", 4.0, 1.2, Some(0.72)),
+        spotty,
+        pool(3, Cloud::Aws, "r1", 2.0, 0.5, Some(0.3)),
+        pool(4, Cloud::Aws, "r2", 2.0, 0.4, Some(0.2)),
+    ];
+    let mut q0 = queue(0, vec![vec![10.0, 14.0, 9.0, 20.0, 12.0, 7.0]]);
+    q0.regions = vec![(Cloud::Aws, "r1".into()), (Cloud::Aws, "r2".into())];
+    let mut q1 = queue(1, vec![vec![6.0, 3.0, 8.0, 8.0, 2.0, 5.0]]);
+    q1.regions = vec![(Cloud::Aws, "r1".into())];
+    let p = problem(6, pools, vec![q0, q1]);
+    let eligible: Vec<Vec<usize>> =
+        (0..2).map(|q| (0..5).filter(|&pl| p.eligible(q, pl)).collect()).collect();
+    assert_eq!(dominance::dominated(&p, &eligible), vec![false, true, false, true, false]);
+    // Under a quota on r1, with pool 1 at 0.5 vCPU per unit (pools 0 and 3 at 1, pool 2 at
+    // 1), nothing dominates pool 1: moving its work elsewhere would use more of the quota.
+    let mut quota = p.clone();
+    quota.pools[1].vcpus = 2;
+    quota.constraints.region_quotas = vec![RegionQuota {
+        cloud: Cloud::Aws,
+        region: "r1".into(),
+        max_vcpus: Some(1_000),
+        max_gpus: None,
+    }];
+    assert!(!dominance::dominated(&quota, &eligible)[1]);
+    // The plan with the dominated pools left out is the full model's plan.
+    let full = SolverConfig { drop_dominated: false, lp_guided: LpGuided::Off, ..exact() };
+    let reduced = SolverConfig { drop_dominated: true, lp_guided: LpGuided::Off, ..exact() };
+    let a = plan(&p, &full).expect("solves");
+    let b = plan(&p, &reduced).expect("solves");
+    assert!((a.expected_cost_usd - b.expected_cost_usd).abs() < 1e-9);
+    assert_eq!(a.reservations, b.reservations);
+    assert_eq!(a.queue_map, b.queue_map);
+    assert_eq!(a.offers.len(), b.offers.len(), "dropped pools stay in the offers table");
+    assert!(b.size.variables < a.size.variables);
+}
+
+#[test]
+fn dropping_dominated_pools_keeps_the_optimal_cost_on_random_problems() {
+    // Random pools over 4 regions with random units, prices and capped spot: some are
+    // dominated. The optimum (gap 0) is the same with and without them.
+    let mut dropped = 0;
+    for seed in [1, 2, 3, 4] {
+        let p = random_problem(seed, 5, 12, 2, 24);
+        let eligible: Vec<Vec<usize>> = (0..p.queues.len())
+            .map(|q| (0..p.pools.len()).filter(|&pl| p.eligible(q, pl)).collect())
+            .collect();
+        dropped += dominance::dominated(&p, &eligible).iter().filter(|&&d| d).count();
+        let cfg = SolverConfig { time: TimeModel::Blocks(6), lp_guided: LpGuided::Off, ..exact() };
+        let a = plan(&p, &SolverConfig { drop_dominated: false, ..cfg }).expect("solves");
+        let b = plan(&p, &cfg).expect("solves");
+        let tol = 1e-6 * a.expected_cost_usd.max(1.0);
+        assert!(
+            (a.expected_cost_usd - b.expected_cost_usd).abs() < tol,
+            "seed {seed}: {} vs {}",
+            a.expected_cost_usd,
+            b.expected_cost_usd
+        );
+    }
+    assert!(dropped > 0, "the random problems have dominated pools");
+}
+
+#[test]
+fn lp_guided_plan_is_within_the_gap_of_the_full_milp() {
+    // The LP-guided plan's cost is within its reported gap of the full model's bound, so
+    // within the gap asked for of the full MILP's optimum (solved exactly here).
+    for seed in [5, 6, 7] {
+        let mut p = random_problem(seed, 8, 12, 3, 24);
+        p.constraints.max_provider_share = Some(0.6);
+        let fast = SolverConfig { time: TimeModel::Blocks(6), mip_rel_gap: 0.01, ..exact() };
+        let full = SolverConfig { drop_dominated: false, lp_guided: LpGuided::Off, ..fast };
+        let exact_full = plan(&p, &SolverConfig { mip_rel_gap: 0.0, ..full }).expect("solves");
+        let a = plan(&p, &fast).expect("solves");
+        assert!(a.gap <= 0.01 + 1e-9, "seed {seed}: gap {}", a.gap);
+        assert!(a.bound_usd <= exact_full.expected_cost_usd + 1e-6, "seed {seed}");
+        assert!(
+            a.expected_cost_usd <= exact_full.expected_cost_usd * 1.01 + 1e-6,
+            "seed {seed}: {} vs {}",
+            a.expected_cost_usd,
+            exact_full.expected_cost_usd
+        );
+        assert_eq!(a, plan(&p, &fast).expect("solves"), "seed {seed}: deterministic");
+        // With a gap the restriction cannot prove, the full model is solved from its plan.
+        let tight = SolverConfig { mip_rel_gap: 0.0, ..fast };
+        let b = plan(&p, &tight).expect("solves");
+        assert!((b.expected_cost_usd - exact_full.expected_cost_usd).abs() < 1e-6, "seed {seed}");
+    }
+}
