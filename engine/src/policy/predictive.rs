@@ -222,20 +222,37 @@ mod imp {
         }
     }
 
+    /// One class's forecast of a window.
+    struct ClassForecast {
+        /// The point forecast, per hour of the window.
+        point: Vec<f64>,
+        /// The demand scenarios (quantile paths), or the point forecast alone.
+        paths: Vec<Vec<f64>>,
+        /// Conformal calibration origins used (0: no calibration, `paths` is the point).
+        origins: usize,
+    }
+
+    impl ClassForecast {
+        /// A forecast with no spread: `point` is the only scenario.
+        fn point_only(point: Vec<f64>) -> Self {
+            ClassForecast { paths: vec![point.clone()], point, origins: 0 }
+        }
+    }
+
     /// Point forecast of `window` hours starting `gap` hours after the end of `history`, and
-    /// the conformal residuals of the same forecast at daily origins before.
+    /// its scenarios from the conformal residuals of the same forecast at daily origins before.
     fn forecast(
         history: &[f64],
         gap: usize,
         window: usize,
         scenarios: usize,
-    ) -> Result<(Vec<f64>, Vec<Vec<f64>>, usize), crate::forecast::ForecastError> {
+    ) -> Result<ClassForecast, crate::forecast::ForecastError> {
         let model = MeanProfile::weekly(4);
         let horizon = gap + window;
         if history.len() < model.period {
             // Too short for an hour-of-week profile: the mean, flat.
             let mean = history.iter().sum::<f64>() / history.len().max(1) as f64;
-            return Ok((vec![mean; window], vec![vec![mean; window]], 0));
+            return Ok(ClassForecast::point_only(vec![mean; window]));
         }
         let point = model.fit_predict(history, horizon)?[gap..].to_vec();
         let mut actuals = vec![];
@@ -249,13 +266,17 @@ mod imp {
             origin = o.checked_sub(24);
         }
         if actuals.is_empty() || scenarios <= 1 {
-            return Ok((point.clone(), vec![point], 0));
+            return Ok(ClassForecast::point_only(point));
         }
         let residuals = crate::forecast::conformal::residuals_from_backtest(&actuals, &forecasts)?;
         let cq = ConformalQuantiles::calibrate(&residuals)?;
         let levels = ConformalQuantiles::scenario_levels(scenarios);
         let paths = cq.quantile_paths(&point, &levels)?;
-        Ok((point, paths.into_iter().map(|(_, p)| p).collect(), actuals.len()))
+        Ok(ClassForecast {
+            point,
+            paths: paths.into_iter().map(|(_, p)| p).collect(),
+            origins: actuals.len(),
+        })
     }
 
     /// Mean age of work at a random instant, hours: `Σ u R² / 2 Σ u R` over the jobs.
@@ -344,8 +365,8 @@ mod imp {
                 continue;
             }
             let history = series.get(class).cloned().unwrap_or_default();
-            let (point, paths, n) = if history.is_empty() {
-                (vec![0.0; window_h], vec![vec![0.0; window_h]; 1], 0)
+            let ClassForecast { point, paths, origins: n } = if history.is_empty() {
+                ClassForecast::point_only(vec![0.0; window_h])
             } else {
                 forecast(&history, gap_h, window_h, scenarios)?
             };
