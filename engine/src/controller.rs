@@ -836,6 +836,19 @@ impl Controller {
                 .into_iter()
                 .filter(|id| self.instances.get(id).is_some_and(|i| i.idle_since.is_some()))
                 .collect();
+            // A shard the current plan dropped gets no jobs any more (its queue moved at the
+            // opening): its idle elastic instances go, or they would hold supply forever.
+            // Reserved ones stay until their reservation ends; busy ones finish their jobs.
+            letting_go.extend(
+                self.instances
+                    .iter()
+                    .filter(|(_, i)| {
+                        !plan.shards.iter().any(|sp| sp.offer == i.shard)
+                            && i.idle_since.is_some()
+                            && !matches!(i.option, LaunchOption::Reserved(_))
+                    })
+                    .map(|(id, _)| *id),
+            );
             launches = scale
                 .launch
                 .into_iter()

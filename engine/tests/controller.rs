@@ -334,6 +334,66 @@ fn on_demand_scales_out_within_max_vcpus_and_in_after_idle_timeout() {
     assert_eq!(h.ctl.stats().launched.get("on_demand"), Some(&2));
 }
 
+/// The on-demand baseline, but from window 1 on every shard is moved to offer 2 (AWS
+/// us-west-2 c5.xlarge), as a planner that re-shards between windows would.
+struct MovesAtWindowOne(OnDemand);
+
+impl Policy for MovesAtWindowOne {
+    fn name(&self) -> &'static str {
+        "moves-at-window-one"
+    }
+    fn plan(
+        &mut self,
+        now: SimTime,
+        ctx: &engine::policy::PlanContext<'_>,
+    ) -> engine::policy::Plan {
+        let mut plan = self.0.plan(now, ctx);
+        if ctx.window.index >= 1 {
+            for shard in &mut plan.shards {
+                shard.offer = engine::cloud::OfferIx(2);
+            }
+        }
+        plan
+    }
+    fn scale(
+        &mut self,
+        now: SimTime,
+        ctx: &engine::policy::ScaleContext<'_>,
+    ) -> engine::policy::Scale {
+        self.0.scale(now, ctx)
+    }
+}
+
+#[test]
+fn idle_elastic_instances_of_a_shard_the_plan_dropped_are_let_go() {
+    // Windows of 24 h, no lead; the idle timeout (2 days) never lets an instance go by itself.
+    // Job 1 (4 vCPUs, 1 h) at 600 s: the tick at 600 s launches one instance on offer 0,
+    // booted at 660 s; the job ends at 4260 s and the instance idles. Window 1 opens at 24 h
+    // with the class moved to offer 2: the tick at 24 h (600 + 300·286 s) lets offer 0's idle
+    // instance go, since no job can reach it any more. Job 2 at 25 h runs on offer 2.
+    let policy = MovesAtWindowOne(OnDemand::new(OnDemandConfig {
+        min_vcpus: 0,
+        max_vcpus: 64,
+        idle_timeout_s: 2 * 86_400,
+        spot: false,
+        single_cloud: false,
+    }));
+    let mut h = harness(Box::new(policy), config(SimTime::EPOCH, 24, 0));
+    h.add_jobs([
+        cpu_job(1, secs(600), 4, SimDuration::from_hours(1)),
+        cpu_job(2, hours(25), 4, SimDuration::from_hours(1)),
+    ]);
+    h.run_until(hours(27));
+    let l = launches(&h);
+    assert_eq!(
+        l.iter().map(|(t, r)| (*t, r.offer)).collect::<Vec<_>>(),
+        vec![(secs(600), AWS_EAST_C5), (hours(25), engine::cloud::OfferIx(2))]
+    );
+    let t = terminations(&h);
+    assert_eq!(t.first().map(|t| t.0), Some(hours(24)), "{t:?}");
+    assert_eq!(h.outcomes[&JobId(2)], completed(hours(26) + mins(1), 1));
+}
+
 #[test]
 fn an_instance_let_go_is_not_renewed_first() {
     // One 4-vCPU job of 2640 s at 600 s: one instance launched at 600 s (lease to 4200 s),

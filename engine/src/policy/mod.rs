@@ -23,6 +23,7 @@
 mod baselines;
 mod predictive;
 
+#[cfg(feature = "planner")]
 use baselines::scale_shards;
 pub use baselines::{
     FALLBACKS, OnDemand, OnDemandConfig, StaticReservation, StaticReservationConfig,
