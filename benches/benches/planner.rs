@@ -164,55 +164,72 @@ fn hourly_cost(p: &PlanningProblem, decisions: &engine::planner::Decisions) -> f
 }
 
 fn planner(c: &mut Criterion) {
-    // (queues, pools, time the hourly model, solve and time the full block model)
-    let sizes: &[(usize, usize, bool, bool)] = &[
-        (10, 10, true, true),
-        (50, 100, false, true),
-        (100, 200, false, std::env::var_os("PLANNER_FULL").is_some()),
-        (200, 300, false, false),
+    // (queues, pools, fast-path block counts, time the hourly model, solve and time the full
+    // block model)
+    let sizes: &[(usize, usize, &[u32], bool, bool)] = &[
+        (10, 10, &[12], true, true),
+        (50, 100, &[12, 6, 4], false, true),
+        (100, 200, &[12, 4], false, std::env::var_os("PLANNER_FULL").is_some()),
+        (200, 300, &[12, 4], false, false),
     ];
     let mut group = c.benchmark_group("planner_168h_5_scenarios_gap_1pct");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
     let only = std::env::var("PLANNER_ONLY").ok();
-    for &(nq, np, hourly, full_blocks) in sizes {
+    for &(nq, np, fast_blocks, hourly, full_blocks) in sizes {
         let label = format!("{nq}q_{np}p");
         if only.as_ref().is_some_and(|o| *o != label) {
             continue;
         }
         let p = problem(nq, np);
-        let blocks = plan(&p, &config(TimeModel::Blocks(12))).expect("blocks plan");
-        let mut line = format!(
-            "{label}: blocks(12) {} vars ({} integer), {} rows, {:?}, gap {:.4} (to the full \
-             model's bound {:.2}), cost {:.2}",
-            blocks.size.variables,
-            blocks.size.integers,
-            blocks.size.constraints,
-            blocks.status,
-            blocks.gap,
-            blocks.bound_usd,
-            blocks.expected_cost_usd
-        );
-        let fast_on_hours = hourly_cost(&p, &blocks.decisions());
-        line += &format!("; priced hourly {fast_on_hours:.2}");
-        if full_blocks {
+        let full = full_blocks.then(|| {
             let full = plan(&p, &full_config(TimeModel::Blocks(12))).expect("full blocks plan");
-            let full_on_hours = hourly_cost(&p, &full.decisions());
-            line += &format!(
-                "; full blocks(12) {} vars ({} integer), {:?}, gap {:.4}, cost {:.2}, bound \
-                 {:.2}, priced hourly {:.2}: fast plan {:+.2}% hourly, {:+.2}% on blocks, \
-                 {:+.2}% over the full bound",
+            let on_hours = hourly_cost(&p, &full.decisions());
+            eprintln!(
+                "{label}: full blocks(12) {} vars ({} integer), {:?}, gap {:.4}, cost {:.2}, \
+                 bound {:.2}, priced hourly {on_hours:.2}",
                 full.size.variables,
                 full.size.integers,
                 full.status,
                 full.gap,
                 full.expected_cost_usd,
                 full.bound_usd,
-                full_on_hours,
-                100.0 * (fast_on_hours / full_on_hours - 1.0),
-                100.0 * (blocks.expected_cost_usd / full.expected_cost_usd - 1.0),
-                100.0 * (blocks.expected_cost_usd / full.bound_usd - 1.0),
             );
+            (full, on_hours)
+        });
+        for &k in fast_blocks {
+            let fast = plan(&p, &config(TimeModel::Blocks(k))).expect("fast plan");
+            let on_hours = hourly_cost(&p, &fast.decisions());
+            let mut line = format!(
+                "{label}: fast blocks({k}) {} vars ({} integer), {} rows, {:?}, gap {:.4} to \
+                 the full model's LP bound {:.2}, cost {:.2}, priced hourly {on_hours:.2}",
+                fast.size.variables,
+                fast.size.integers,
+                fast.size.constraints,
+                fast.status,
+                fast.gap,
+                fast.bound_usd,
+                fast.expected_cost_usd,
+            );
+            if let Some((full, full_on_hours)) = &full {
+                line += &format!(
+                    "; against the full blocks(12) plan: {:+.2}% priced hourly",
+                    100.0 * (on_hours / full_on_hours - 1.0)
+                );
+                if k == 12 {
+                    line += &format!(
+                        ", {:+.2}% on blocks, {:+.2}% over the full MILP's bound",
+                        100.0 * (fast.expected_cost_usd / full.expected_cost_usd - 1.0),
+                        100.0 * (fast.expected_cost_usd / full.bound_usd - 1.0),
+                    );
+                }
+            }
+            eprintln!("{line}");
+            group.bench_with_input(BenchmarkId::new(format!("blocks{k}"), &label), &p, |b, p| {
+                b.iter(|| plan(p, &config(TimeModel::Blocks(k))).expect("plan"))
+            });
+        }
+        if full.is_some() {
             group.bench_with_input(BenchmarkId::new("blocks12_full", &label), &p, |b, p| {
                 b.iter(|| plan(p, &full_config(TimeModel::Blocks(12))).expect("plan"))
             });
@@ -225,28 +242,24 @@ fn planner(c: &mut Criterion) {
             });
         }
         if hourly {
-            let full = plan(&p, &full_config(TimeModel::Chronological)).expect("hourly plan");
-            let block_on_hours = fast_on_hours;
-            line += &format!(
-                "; hourly {} vars ({} integer), {} rows, {:?}, gap {:.4}, cost {:.2}; \
-                 block plan priced hourly {:.2} ({:+.2}%)",
-                full.size.variables,
-                full.size.integers,
-                full.size.constraints,
-                full.status,
-                full.gap,
-                full.expected_cost_usd,
-                block_on_hours,
-                100.0 * (block_on_hours / full.expected_cost_usd - 1.0)
+            let hourly = plan(&p, &full_config(TimeModel::Chronological)).expect("hourly plan");
+            let fast = plan(&p, &config(TimeModel::Blocks(12))).expect("fast plan");
+            let on_hours = hourly_cost(&p, &fast.decisions());
+            eprintln!(
+                "{label}: hourly {} vars ({} integer), {} rows, {:?}, gap {:.4}, cost {:.2}; \
+                 fast blocks(12) plan priced hourly {on_hours:.2} ({:+.2}%)",
+                hourly.size.variables,
+                hourly.size.integers,
+                hourly.size.constraints,
+                hourly.status,
+                hourly.gap,
+                hourly.expected_cost_usd,
+                100.0 * (on_hours / hourly.expected_cost_usd - 1.0)
             );
             group.bench_with_input(BenchmarkId::new("hourly", &label), &p, |b, p| {
                 b.iter(|| plan(p, &full_config(TimeModel::Chronological)).expect("plan"))
             });
         }
-        eprintln!("{line}");
-        group.bench_with_input(BenchmarkId::new("blocks12", &label), &p, |b, p| {
-            b.iter(|| plan(p, &config(TimeModel::Blocks(12))).expect("plan"))
-        });
     }
     group.finish();
 }
