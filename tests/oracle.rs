@@ -147,3 +147,36 @@ fn the_predictive_policy_records_a_plan_per_window() {
         assert!(doc["plan"]["offers"].as_array().is_some_and(|o| !o.is_empty()));
     }
 }
+
+/// A class's small jobs are priced on the small types that hold them, not on the types its
+/// largest job needs: forty 1-T4 jobs of 20,000 s (222 GPU-hours) beside one 4-T4 job. The
+/// on-demand policy runs each small job on a 1-T4 type (0.526 USD/h for g4dn.xlarge), so it
+/// pays about 117 USD plus boot and idle time for them; an oracle that allowed only the 4-T4
+/// types (3.912 USD/h for 4 GPUs: 0.978 USD per GPU-hour) would bound them at about 217 USD,
+/// above what the policy paid.
+#[test]
+fn small_jobs_beside_a_large_one_keep_the_oracle_below_the_policy() {
+    let first = 8 * 86_400;
+    let mut jobs: Vec<JobSpec> =
+        (0..40u64).map(|i| (first + 3_600 + i * 1_800, 20_000, 4, 1)).collect();
+    jobs.push((first + 7_200, 3_600, 16, 4));
+    let full = trace(&jobs);
+    let p = platform(3);
+    let (history, replay) = split_history(&full, p.controller.first_window);
+    let out = run(&replay, history, &p, policy(0), &mut |_| {}).expect("runs");
+    assert!(out.run.jobs.iter().all(|o| o.state == EndState::Completed), "{:?}", out.run.jobs);
+    let paid: f64 = out.charges.iter().map(|c| c.amount.as_usd()).sum();
+    let oracle = sim::oracle::oracle(
+        &p.catalog,
+        &p.offers,
+        &p.sim,
+        &replay.jobs,
+        p.controller.first_window,
+        p.controller.window,
+        out.end,
+    )
+    .expect("the oracle solves");
+    // 222.2 GPU-hours at the cheapest 1-T4 price or less, and the 4-T4 job's 4 GPU-hours.
+    assert!(oracle.cost_usd <= paid, "oracle {} above the policy's {paid}", oracle.cost_usd);
+    assert!(oracle.cost_usd > 0.5 * 222.2 * 0.4, "oracle {} implausibly low", oracle.cost_usd);
+}

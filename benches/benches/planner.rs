@@ -109,6 +109,7 @@ fn problem(queues: usize, pools: usize) -> PlanningProblem {
                 class: ResourceClass::Vcpu,
                 gpu_kind: None,
                 regions,
+                offers: vec![],
                 demand,
             }
         })

@@ -3,12 +3,16 @@
 //! have paid; the run's `cost_ratio_to_oracle` divides the run's bill by the sum.
 //!
 //! Per window `[start, end)` (the run's windows, up to the run's end):
-//! - demand: per job class, the mean busy units (vCPUs or GPUs) of every replayed job in each
-//!   hour, as if it ran from its submission for its runtime ([`Measure::Busy`]);
-//! - pools: every enabled offer that holds the class's largest job ([`ranked_offers`]), with
-//!   every reservation product its provider sells, on-demand and spot; each pool's on-demand and
-//!   spot instances are capped at the simulated supply of its region and type (widened by the
-//!   supply jitter, so the cap is never tighter than what the run had);
+//! - demand: per job tier (the jobs of one class held by the same set of offers, see
+//!   [`ranked_offers`]), the mean busy units (vCPUs or GPUs) of its replayed jobs in each
+//!   hour, as if each ran from its submission for its runtime ([`Measure::Busy`]); a tier may
+//!   use exactly the offers that hold its jobs, so small jobs are priced on small types;
+//! - pools: every enabled offer some tier of the class may use, with every reservation
+//!   product its provider sells, on-demand and spot; each pool's on-demand and spot instances
+//!   are capped at the simulated supply of its region and type (widened by the supply jitter,
+//!   so the cap is never tighter than what the run had);
+//! - routing is free in every period ([`Routing::PerPeriod`]): the oracle may move work
+//!   between pools at any time, as a policy may;
 //! - spot loses no work (the oracle knows when interruptions come), and backlog is charged
 //!   far above any price, so the oracle serves the demand as it comes.
 //!
@@ -20,14 +24,14 @@
 //! time, billing minimums, instances idle between jobs, jobs packed onto whole instances) is
 //! exactly what the ratio measures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use engine::Job;
 use engine::cloud::{Catalog, OfferIx};
 use engine::forecast::{Measure, ResourceClass, SeriesBuilder};
 use engine::planner::{
     Constraints, CostParams, Mode, PlanError, PlanWindow, PlanningProblem, Pool, QueueDemand,
-    SolverConfig, Supply, TimeModel,
+    Routing, SolverConfig, Supply, TimeModel,
 };
 use engine::policy::{JobClass, ranked_offers};
 use engine::shard::Capacity;
@@ -111,31 +115,30 @@ pub fn oracle(
     window: SimDuration,
     end: SimTime,
 ) -> Result<OracleReport, OracleError> {
-    // Job classes with their largest servable job, and each class's jobs.
-    let mut largest: BTreeMap<JobClass, Capacity> = BTreeMap::new();
-    let mut by_class: BTreeMap<JobClass, Vec<Job>> = BTreeMap::new();
+    // Job tiers: per class, the jobs held by the same offers. Each tier is a queue of the
+    // oracle that may use exactly those offers, so a small job is priced on the small types
+    // it can run on however large the class's largest job is.
+    let mut tiers: BTreeMap<(JobClass, Vec<OfferIx>), Vec<Job>> = BTreeMap::new();
     for job in jobs {
         let class = JobClass::of(job);
-        let demand = Capacity::from_resources(&job.resources);
-        if ranked_offers(catalog, offers, &class, demand).is_empty() {
+        let mut fits =
+            ranked_offers(catalog, offers, &class, Capacity::from_resources(&job.resources));
+        if fits.is_empty() {
             continue; // rejected by the run too: no offer holds it
         }
-        let e = largest.entry(class.clone()).or_insert(demand);
-        *e = Capacity {
-            cpu_milli: e.cpu_milli.max(demand.cpu_milli),
-            memory_mib: e.memory_mib.max(demand.memory_mib),
-            gpu_milli: e.gpu_milli.max(demand.gpu_milli),
-        };
+        fits.sort();
         let mut j = job.clone();
         j.queue = QueueId(0);
-        by_class.entry(class).or_default().push(j);
+        tiers.entry((class, fits)).or_default().push(j);
+    }
+    // Pools: every offer some tier of the class may use, in offer order.
+    let mut class_offers: BTreeMap<&JobClass, BTreeSet<OfferIx>> = BTreeMap::new();
+    for (class, fits) in tiers.keys() {
+        class_offers.entry(class).or_default().extend(fits.iter().copied());
     }
     let mut pools = vec![];
-    let mut classes = vec![];
-    for (class, big) in &largest {
-        let tag = Some(class.label());
-        let before = pools.len();
-        for o in ranked_offers(catalog, offers, class, *big) {
+    for (class, offer_set) in &class_offers {
+        for &o in offer_set {
             let Some(mut pool) = Pool::from_offer(catalog, o, resource_class(class)) else {
                 continue;
             };
@@ -146,19 +149,24 @@ pub fn oracle(
             if let Some(spot) = &mut pool.spot {
                 spot.cap = Supply::Constant(cap);
             }
-            pool.gpu_kind = tag.clone();
+            pool.gpu_kind = Some(class.label());
             pools.push(pool);
         }
-        if pools.len() > before {
-            classes.push(class.clone());
-        }
     }
+    // A tier no pool serves (a type without units of its class) is left out, as the run
+    // cannot serve it either.
+    tiers.retain(|(class, fits), _| {
+        pools
+            .iter()
+            .any(|p| p.gpu_kind.as_deref() == Some(&class.label()) && fits.contains(&p.offer))
+    });
     let cfg = SolverConfig {
         mode: Mode::SampleAverage,
         time: TimeModel::Blocks(BLOCKS),
         mip_rel_gap: 1e-3,
         max_nodes: Some(100_000),
         relax: false,
+        routing: Routing::PerPeriod,
         ..SolverConfig::default()
     };
     let mut report = OracleReport {
@@ -176,8 +184,8 @@ pub fn oracle(
         let builder = SeriesBuilder::hourly().with_window(start, grid_end)?;
         let mut queues = vec![];
         let mut realised = vec![];
-        for class in &classes {
-            let series = builder.build(&by_class[class], Measure::Busy)?;
+        for ((class, fits), tier_jobs) in &tiers {
+            let series = builder.build(tier_jobs, Measure::Busy)?;
             let values = series
                 .get(&(QueueId(0), resource_class(class)))
                 .map_or_else(|| vec![0.0; hours as usize], |s| s.values.clone());
@@ -186,6 +194,7 @@ pub fn oracle(
                 class: resource_class(class),
                 gpu_kind: Some(class.label()),
                 regions: vec![],
+                offers: fits.clone(),
                 demand: vec![values.clone()],
             });
             realised.push(values);

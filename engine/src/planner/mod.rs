@@ -13,7 +13,8 @@
 //! Sets: pools `p` (one catalog offer: provider, region, instance type), their usable
 //! reservation products `k`, queues `q`, scenarios `s` with probability `π_s`, periods `t`
 //! (hourly buckets, or duration blocks, below) of `h_t` hours. `E(q)` is the set of pools
-//! queue `q` may use: same resource class, the GPU model it names, a latency-eligible region.
+//! queue `q` may use: same resource class, the GPU model it names, a latency-eligible region,
+//! and one of the offers it lists (the types that can hold its jobs), if it lists any.
 //!
 //! Data: `d[q,s,t]` demand (mean busy units of the queue's class: vCPUs or GPUs); `a_p` units
 //! per instance; `c^od_p = price^od_p / a_p` and `c^sp_p = price^sp_p (1 + λ_p ℓ) / a_p` per
@@ -51,6 +52,12 @@
 //! ```text
 //! min Σ_{p,k} C_{pk} r[p,k] + Σ_s π_s Σ_{p,t} h_t (c^od_p o + c^sp_p z + β u) + ε Σ (p+1) x[q,p]
 //! ```
+//!
+//! [`Routing::PerPeriod`] replaces the window's split by flows `g[q,p,s,t] ≥ 0` with
+//! `Σ_p g[q,p,s,t] = d[q,s,t]` and the load `L[p,s,t] = Σ_q g[q,p,s,t]` (no `x`, no `f`):
+//! work may move between pools at any time. The oracle routes so (a policy may re-route at
+//! will, so a fixed split would not bound it from below); the tie-break is then `ε (p+1)` per
+//! unit-hour of flow.
 //!
 //! The last term (`ε` = 10⁻⁶ USD) is the fixed tie-break: among equal plans, lower-numbered
 //! pools win; reported costs are recomputed without it.
@@ -104,7 +111,7 @@ pub use model::{
 };
 pub use problem::{
     Constraints, CostParams, LpGuided, Mode, PlanWindow, PlanningProblem, Pool, QueueDemand,
-    RegionQuota, ReservationOption, SolverConfig, SpotSupply, Supply, TimeModel,
+    RegionQuota, ReservationOption, Routing, SolverConfig, SpotSupply, Supply, TimeModel,
 };
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::cloud::{Cloud, OfferIx, ProductKind};
 use crate::ids::QueueId;
 
 use super::error::PlanError;
-use super::problem::{LpGuided, Mode, PlanningProblem, SolverConfig, TimeModel};
+use super::problem::{LpGuided, Mode, PlanningProblem, Routing, SolverConfig, TimeModel};
 
 /// Cost per `x[q,p]` times `p + 1` added to the objective so that, among plans of equal
 /// cost, the one using lower-numbered pools wins (the fixed tie-break rule). Removed from
@@ -289,6 +289,8 @@ enum Key {
     Spot(usize, usize, usize),
     /// `u[p,s,t]`, as `(s, t, p)`.
     Backlog(usize, usize, usize),
+    /// `g[q,p,s,t]` (per-period routing), as `(s, t, q, p)`.
+    Flow(usize, usize, usize, usize),
 }
 
 /// Column bookkeeping: good_lp numbers columns in the order variables are added.
@@ -339,8 +341,12 @@ struct Recourse {
 /// The built model, ready for HiGHS.
 struct Built {
     res: Vec<ResVar>,
-    /// `share[q]`: `(pool, column, variable)` of `f[q,p]` (or `x[q,p]` when one pool each).
+    /// `share[q]`: `(pool, column, variable)` of `f[q,p]` (or `x[q,p]` when one pool each);
+    /// empty with per-period routing.
     share: Vec<Vec<(usize, usize, Variable)>>,
+    /// Per-period routing: `flows[q]` lists `(pool, column, weight)` of every `g[q,p,s,t]`,
+    /// weighted so that the weighted sum over a pool is the queue's share there.
+    flows: Vec<Vec<(usize, usize, f64)>>,
     /// `rec[s][t][p]`, `None` for pools no queue may use.
     rec: Vec<Vec<Vec<Option<Recourse>>>>,
     /// Pools in the model (a candidate of some queue).
@@ -403,6 +409,24 @@ fn used_by(np: usize, lists: &[Vec<usize>]) -> Vec<bool> {
     used
 }
 
+/// Per queue, its expected work over the window: `Σ_s π_s Σ_t h_t d[q,s,t]`, unit-hours.
+fn expected_work(shaped: &Shaped, nq: usize) -> Vec<f64> {
+    (0..nq)
+        .map(|q| {
+            (0..shaped.probs.len())
+                .map(|s| {
+                    shaped.probs[s]
+                        * shaped.periods[s]
+                            .iter()
+                            .enumerate()
+                            .map(|(t, per)| per.hours * shaped.demand[s][t][q])
+                            .sum::<f64>()
+                })
+                .sum()
+        })
+        .collect()
+}
+
 /// Builds the model over `candidates[q]`, the pools queue `q` may be mapped to (its eligible
 /// pools, or fewer). With `fixed`, reservations and shares are pinned to those decisions.
 fn build(
@@ -460,10 +484,16 @@ fn build(
         }
     }
 
-    // Assignment: x[q,p] binary, f[q,p] share (f = x with one pool per queue).
+    // Assignment: x[q,p] binary, f[q,p] share (f = x with one pool per queue); with
+    // per-period routing the flows below take its place.
+    let per_period = cfg.routing == Routing::PerPeriod && fixed.is_none();
     let m = problem.constraints.max_pools_per_queue;
     let mut share: Vec<Vec<(usize, usize, Variable)>> = Vec::with_capacity(nq);
     for (q, e) in eligible.iter().enumerate() {
+        if per_period {
+            share.push(Vec::new());
+            continue;
+        }
         let mut row = Vec::new();
         let mut sum_f = Expression::default();
         let mut sum_x = Expression::default();
@@ -515,14 +545,61 @@ fn build(
         share.push(row);
     }
 
-    // Pool loads per (s, t): Σ_q f[q,p] d[q,s,t], and mean loads per s for the SLA.
+    // Pool loads per (s, t): Σ_q f[q,p] d[q,s,t] (or Σ_q g[q,p,s,t]), and mean loads per s
+    // for the SLA.
     let ns = shaped.probs.len();
+    let work = expected_work(shaped, nq);
+    let mut flows: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); nq];
+    // Per-period routing: per (s, t, q) the flows g[q,p,s,t] summing to the demand.
+    let mut flow_vars: Vec<Vec<Vec<Vec<(usize, Variable)>>>> = Vec::new();
+    if per_period {
+        for s in 0..ns {
+            let mut per_t = Vec::new();
+            for (t, period) in shaped.periods[s].iter().enumerate() {
+                let mut per_q = Vec::new();
+                for (q, e) in eligible.iter().enumerate() {
+                    let d = shaped.demand[s][t][q];
+                    let mut row = Vec::new();
+                    if d != 0.0 {
+                        let mut sum = Expression::default();
+                        for &p in e {
+                            let (g, col) =
+                                cols.add(variable().min(0.0).max(d), false, Key::Flow(s, t, q, p));
+                            // The fixed tie-break, per unit-hour: lower-numbered pools win.
+                            objective += TIE_BREAK_USD
+                                * (p as f64 + 1.0)
+                                * shaped.probs[s]
+                                * period.hours
+                                * g;
+                            sum += g;
+                            row.push((p, g));
+                            if work[q] > 0.0 {
+                                flows[q].push((p, col, shaped.probs[s] * period.hours / work[q]));
+                            }
+                        }
+                        cons.push(constraint!(sum == d));
+                    }
+                    per_q.push(row);
+                }
+                per_t.push(per_q);
+            }
+            flow_vars.push(per_t);
+        }
+    }
     let mut rec: Vec<Vec<Vec<Option<Recourse>>>> = Vec::with_capacity(ns);
     for s in 0..ns {
         let prob = shaped.probs[s];
         let periods = &shaped.periods[s];
         let mut mean_load: Vec<Expression> = vec![Expression::default(); np];
-        if problem.constraints.max_backlog_hours.is_some() {
+        if per_period && problem.constraints.max_backlog_hours.is_some() {
+            for (t, per) in periods.iter().enumerate() {
+                for row in &flow_vars[s][t] {
+                    for &(p, g) in row {
+                        mean_load[p] += (per.hours / window_h) * g;
+                    }
+                }
+            }
+        } else if problem.constraints.max_backlog_hours.is_some() {
             for (q, row) in share.iter().enumerate() {
                 let mean = periods
                     .iter()
@@ -539,6 +616,13 @@ fn build(
         let mut prev_backlog: Vec<Option<Variable>> = vec![None; np];
         for (t, period) in periods.iter().enumerate() {
             let mut load: Vec<Expression> = vec![Expression::default(); np];
+            if per_period {
+                for row in &flow_vars[s][t] {
+                    for &(p, g) in row {
+                        load[p] += g;
+                    }
+                }
+            }
             for (q, row) in share.iter().enumerate() {
                 let d = shaped.demand[s][t][q];
                 if d != 0.0 {
@@ -646,20 +730,6 @@ fn build(
     if let Some(max_share) = problem.constraints.max_provider_share
         && fixed.is_none()
     {
-        let work: Vec<f64> = (0..nq)
-            .map(|q| {
-                (0..ns)
-                    .map(|s| {
-                        shaped.probs[s]
-                            * shaped.periods[s]
-                                .iter()
-                                .enumerate()
-                                .map(|(t, per)| per.hours * shaped.demand[s][t][q])
-                                .sum::<f64>()
-                    })
-                    .sum()
-            })
-            .collect();
         let total: f64 = work.iter().sum();
         if total > 0.0 {
             for cloud in Cloud::ALL {
@@ -670,6 +740,17 @@ fn build(
                         if problem.pools[p].cloud == cloud {
                             e += work[q] * f;
                             any = true;
+                        }
+                    }
+                }
+                for (s, per_t) in flow_vars.iter().enumerate() {
+                    for (t, per_q) in per_t.iter().enumerate() {
+                        let w = shaped.probs[s] * shaped.periods[s][t].hours;
+                        for &(p, g) in per_q.iter().flatten() {
+                            if problem.pools[p].cloud == cloud {
+                                e += w * g;
+                                any = true;
+                            }
                         }
                     }
                 }
@@ -693,6 +774,7 @@ fn build(
         built: Built {
             res,
             share,
+            flows,
             rec,
             active,
             listed: candidates.listed.clone(),
@@ -854,7 +936,12 @@ fn solve_shaped(
 ) -> Result<WindowPlan, PlanError> {
     let candidates = full_candidates(problem, cfg, fixed)?;
     let mut start = None;
-    if cfg.lp_guided != LpGuided::Off && !cfg.relax && fixed.is_none() {
+    // The restriction narrows the queue map; per-period routing has none to narrow.
+    if cfg.lp_guided != LpGuided::Off
+        && cfg.routing == Routing::Window
+        && !cfg.relax
+        && fixed.is_none()
+    {
         match lp_guided(problem, shaped, cfg, &candidates)? {
             Guided::Plan(plan) => return Ok(*plan),
             Guided::Start(s) => start = Some(s),
@@ -1013,7 +1100,14 @@ fn read_plan(
                 .map(|&(p, col, _)| (p, val(col).clamp(0.0, 1.0)))
                 .filter(|&(_, f)| f > 1e-9)
                 .collect();
-            if !cfg.relax && problem.constraints.max_pools_per_queue == 1 {
+            if !built.flows[q].is_empty() {
+                // Per-period routing: the share is the flows' average over the window.
+                let mut by_pool: BTreeMap<usize, f64> = BTreeMap::new();
+                for &(p, col, w) in &built.flows[q] {
+                    *by_pool.entry(p).or_default() += w * val(col).max(0.0);
+                }
+                pools = by_pool.into_iter().filter(|&(_, f)| f > 1e-9).collect();
+            } else if !cfg.relax && problem.constraints.max_pools_per_queue == 1 {
                 for s in &mut pools {
                     s.1 = s.1.round();
                 }

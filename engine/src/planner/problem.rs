@@ -231,6 +231,10 @@ pub struct QueueDemand {
     pub gpu_kind: Option<String>,
     /// Latency-eligible regions `(cloud, region)`; empty means any region.
     pub regions: Vec<(Cloud, String)>,
+    /// The offers whose instances can hold its jobs (a queue of large jobs cannot use small
+    /// types); empty means any offer.
+    #[serde(default)]
+    pub offers: Vec<OfferIx>,
     /// Demand in units of `class` (mean busy units per bucket): `demand[s][b]` for scenario
     /// `s` (of [`PlanningProblem::scenario_probabilities`]) and bucket `b`.
     pub demand: Vec<Vec<f64>>,
@@ -353,6 +357,24 @@ pub struct SolverConfig {
     /// default.
     #[serde(default)]
     pub lp_guided: LpGuided,
+    /// How work is routed to pools ([`Routing::Window`] by default).
+    #[serde(default)]
+    pub routing: Routing,
+}
+
+/// How a queue's work is split between its pools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Routing {
+    /// One split for the whole window, the queue map the router carries out: `f[q,p]` with at
+    /// most [`Constraints::max_pools_per_queue`] pools per queue.
+    #[default]
+    Window,
+    /// A free split in every scenario and period (flows `g[q,p,s,t] ≥ 0`, summing to the
+    /// demand): perfect routing, what the oracle allows (a policy may move work between
+    /// pools at any time, so a fixed split would not bound it from below). No queue map is
+    /// chosen: the plan's shares are the flows' averages, and `max_pools_per_queue` does not
+    /// apply. Decisions given to [`evaluate`](super::evaluate) are always routed by window.
+    PerPeriod,
 }
 
 fn yes() -> bool {
@@ -388,6 +410,7 @@ impl Default for SolverConfig {
             relax: false,
             drop_dominated: true,
             lp_guided: LpGuided::Proven,
+            routing: Routing::Window,
         }
     }
 }
@@ -520,14 +543,15 @@ impl PlanningProblem {
         Ok(())
     }
 
-    /// Whether queue `q` may use pool `p`: same class, the GPU model it names (if any), and a
-    /// latency-eligible region.
+    /// Whether queue `q` may use pool `p`: same class, the GPU model it names (if any), a
+    /// latency-eligible region, and an offer it lists (if it lists any).
     pub fn eligible(&self, q: usize, p: usize) -> bool {
         let (queue, pool) = (&self.queues[q], &self.pools[p]);
         queue.class == pool.class
             && (queue.gpu_kind.is_none() || queue.gpu_kind == pool.gpu_kind)
             && (queue.regions.is_empty()
                 || queue.regions.iter().any(|(c, r)| *c == pool.cloud && *r == pool.region))
+            && (queue.offers.is_empty() || queue.offers.contains(&pool.offer))
     }
 }
 

@@ -56,6 +56,7 @@ fn queue(id: u32, demand: Vec<Vec<f64>>) -> QueueDemand {
         class: ResourceClass::Vcpu,
         gpu_kind: None,
         regions: Vec::new(),
+        offers: Vec::new(),
         demand,
     }
 }
@@ -443,7 +444,65 @@ proptest! {
         let lp = oracle(&p, &realised, &cfg, 0).expect("relaxation solves");
         prop_assert!(lp.relaxed);
         prop_assert!(lp.expected_cost_usd <= o.expected_cost_usd + tol);
+        // Free routing per period only widens the choice: never dearer than a window's split.
+        let free = SolverConfig { routing: Routing::PerPeriod, ..cfg };
+        let of = oracle(&p, &realised, &free, usize::MAX).expect("per-period oracle solves");
+        prop_assert!(of.expected_cost_usd <= o.expected_cost_usd + tol,
+            "per-period {} > window {}", of.expected_cost_usd, o.expected_cost_usd);
     }
+}
+
+#[test]
+fn per_period_routing_fills_the_reservation_and_overflows_to_the_cheaper_pool() {
+    // Pool A: on-demand 3, reserved 1 per unit-hour; pool B: on-demand 1.5, nothing to
+    // reserve. Demand 10 then 20 over two hours.
+    // - One split for the window (share f on A, R reserved there): R = 20f costs
+    //   2·20f + 1.5·30(1 − f) = 45 − 5f, least at f = 1: 40; R = 10f costs
+    //   2·10f + 3·10f + 1.5·30(1 − f) = 45 + 5f, least at f = 0: 45. Best 40.
+    // - Routing per hour: reserve 10 on A (2 · 10 = 20), send hour 2's other 10 to B on
+    //   demand (1.5 · 10 = 15): 35. A carries 20 of the 30 unit-hours, a share of 2/3.
+    let mut p = problem(
+        2,
+        vec![
+            pool(0, Cloud::Aws, "a", 1.0, 3.0, Some(1.0)),
+            pool(1, Cloud::Gcp, "b", 1.0, 1.5, None),
+        ],
+        vec![queue(0, vec![vec![10.0, 20.0]])],
+    );
+    p.constraints.max_pools_per_queue = 2;
+    let window = plan(&p, &exact()).expect("solves");
+    assert!((window.expected_cost_usd - 40.0).abs() < 1e-6, "{}", window.expected_cost_usd);
+    let free = SolverConfig { routing: Routing::PerPeriod, ..exact() };
+    let per_period = plan(&p, &free).expect("solves");
+    assert!((per_period.expected_cost_usd - 35.0).abs() < 1e-6, "{}", per_period.expected_cost_usd);
+    assert_eq!(reserved_count(&per_period), 10);
+    let shares = &per_period.queue_map[0].pools;
+    assert_eq!(shares.len(), 2, "{shares:?}");
+    assert!((shares[0].1 - 2.0 / 3.0).abs() < 1e-6 && (shares[1].1 - 1.0 / 3.0).abs() < 1e-6);
+    // The same on the oracle's side, and the per-period plan is repeatable.
+    let o = oracle(&p, &[vec![10.0, 20.0]], &free, usize::MAX).expect("solves");
+    assert!((o.expected_cost_usd - 35.0).abs() < 1e-6);
+    assert_eq!(plan(&p, &free).expect("solves"), per_period);
+}
+
+#[test]
+fn a_queue_that_lists_offers_uses_only_those() {
+    // Pool 0 is cheaper (0.5 against 1.0 per unit-hour), but the queue's jobs fit only
+    // offer 1: it is mapped there and pays 1.0 · 4 units · 3 hours = 12.
+    let mut q = queue(0, vec![vec![4.0; 3]]);
+    q.offers = vec![OfferIx(1)];
+    let p = problem(
+        3,
+        vec![pool(0, Cloud::Aws, "a", 1.0, 0.5, None), pool(1, Cloud::Aws, "a", 1.0, 1.0, None)],
+        vec![q],
+    );
+    let out = plan(&p, &exact()).expect("solves");
+    assert_eq!(out.queue_map[0].pools, vec![(1, 1.0)]);
+    assert!((out.expected_cost_usd - 12.0).abs() < 1e-9);
+    // An offer list no pool matches is a queue with no eligible pool.
+    let mut bad = p.clone();
+    bad.queues[0].offers = vec![OfferIx(7)];
+    assert!(matches!(plan(&bad, &exact()), Err(PlanError::NoEligiblePool { .. })));
 }
 
 #[test]

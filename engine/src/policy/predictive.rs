@@ -385,6 +385,7 @@ mod imp {
                 class: rc,
                 gpu_kind: tag,
                 regions: vec![],
+                offers: vec![],
                 demand: paths,
             });
             classes.push(class.clone());
