@@ -409,6 +409,9 @@ fn used_by(np: usize, lists: &[Vec<usize>]) -> Vec<bool> {
     used
 }
 
+/// Per-period routing: one queue's flows `(pool, g[q,p,s,t])` in one scenario and period.
+type FlowRow = Vec<(usize, Variable)>;
+
 /// Per queue, its expected work over the window: `Σ_s π_s Σ_t h_t d[q,s,t]`, unit-hours.
 fn expected_work(shaped: &Shaped, nq: usize) -> Vec<f64> {
     (0..nq)
@@ -551,7 +554,7 @@ fn build(
     let work = expected_work(shaped, nq);
     let mut flows: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); nq];
     // Per-period routing: per (s, t, q) the flows g[q,p,s,t] summing to the demand.
-    let mut flow_vars: Vec<Vec<Vec<Vec<(usize, Variable)>>>> = Vec::new();
+    let mut flow_vars: Vec<Vec<Vec<FlowRow>>> = Vec::new();
     if per_period {
         for s in 0..ns {
             let mut per_t = Vec::new();
@@ -587,6 +590,7 @@ fn build(
         }
     }
     let mut rec: Vec<Vec<Vec<Option<Recourse>>>> = Vec::with_capacity(ns);
+    #[allow(clippy::needless_range_loop)] // s indexes probs, periods, demand and flows alike
     for s in 0..ns {
         let prob = shaped.probs[s];
         let periods = &shaped.periods[s];
