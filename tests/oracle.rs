@@ -176,7 +176,8 @@ fn small_jobs_beside_a_large_one_keep_the_oracle_below_the_policy() {
         out.end,
     )
     .expect("the oracle solves");
-    // 222.2 GPU-hours at the cheapest 1-T4 price or less, and the 4-T4 job's 4 GPU-hours.
     assert!(oracle.cost_usd <= paid, "oracle {} above the policy's {paid}", oracle.cost_usd);
-    assert!(oracle.cost_usd > 0.5 * 222.2 * 0.4, "oracle {} implausibly low", oracle.cost_usd);
+    // The oracle may buy spot, never below 10% of on-demand: 222.2 GPU-hours at least
+    // 0.1 · 0.526 USD each is 11.7 USD (it is about 35 on the bundled spot prices).
+    assert!(oracle.cost_usd > 222.2 * 0.1 * 0.526, "oracle {} implausibly low", oracle.cost_usd);
 }
