@@ -85,6 +85,20 @@ fn platform(seed: u64) -> CloudPlatform {
     }
 }
 
+/// The oracle of a run of `replay` on `p` that ended at `end`.
+fn oracle_of(p: &CloudPlatform, replay: &Trace, end: SimTime) -> sim::oracle::OracleReport {
+    sim::oracle::oracle(
+        &p.catalog,
+        &p.offers,
+        &p.sim,
+        &replay.jobs,
+        p.controller.first_window,
+        p.controller.window,
+        end,
+    )
+    .expect("the oracle solves")
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -108,16 +122,7 @@ proptest! {
         let all_done = out.run.jobs.iter().all(|o| o.state == EndState::Completed);
         prop_assert!(which < 3 || all_done, "the predictive policy lost jobs: {:?}", out.run.jobs);
         let paid: f64 = out.charges.iter().map(|c| c.amount.as_usd()).sum();
-        let oracle = sim::oracle::oracle(
-            &p.catalog,
-            &p.offers,
-            &p.sim,
-            &replay.jobs,
-            p.controller.first_window,
-            p.controller.window,
-            out.end,
-        )
-        .expect("the oracle solves");
+        let oracle = oracle_of(&p, &replay, out.end);
         if all_done {
             prop_assert!(
                 oracle.cost_usd <= paid + 1e-6,
@@ -166,16 +171,7 @@ fn small_jobs_beside_a_large_one_keep_the_oracle_below_the_policy() {
     let out = run(&replay, history, &p, policy(0), &mut |_| {}).expect("runs");
     assert!(out.run.jobs.iter().all(|o| o.state == EndState::Completed), "{:?}", out.run.jobs);
     let paid: f64 = out.charges.iter().map(|c| c.amount.as_usd()).sum();
-    let oracle = sim::oracle::oracle(
-        &p.catalog,
-        &p.offers,
-        &p.sim,
-        &replay.jobs,
-        p.controller.first_window,
-        p.controller.window,
-        out.end,
-    )
-    .expect("the oracle solves");
+    let oracle = oracle_of(&p, &replay, out.end);
     assert!(oracle.cost_usd <= paid, "oracle {} above the policy's {paid}", oracle.cost_usd);
     // The oracle may buy spot, never below 10% of on-demand: 222.2 GPU-hours at least
     // 0.1 · 0.526 USD each is 11.7 USD (it is about 35 on the bundled spot prices).
