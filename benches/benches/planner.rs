@@ -66,6 +66,7 @@ fn problem(queues: usize, pools: usize) -> PlanningProblem {
                 on_demand_usd_per_hour: od,
                 on_demand_cap: Supply::Unlimited,
                 spot: (r(2) == 0).then(|| SpotSupply {
+                    usd_per_hour_by_bucket: vec![],
                     usd_per_hour: od * 0.35,
                     interruptions_per_hour: 0.002 * r(5) as f64,
                     cap: Supply::Constant(r(20) as u32),

@@ -13,7 +13,9 @@
 //!   so the cap is never tighter than what the run had);
 //! - routing is free in every period ([`Routing::PerPeriod`]): the oracle may move work
 //!   between pools at any time, as a policy may;
-//! - spot loses no work (the oracle knows when interruptions come), and backlog is charged
+//! - spot is priced at the run's realised prices (the same seeded paths the providers
+//!   billed, [`SpotMarket`]), each hour at its lowest, and loses no work (the oracle knows
+//!   when interruptions come); backlog is charged
 //!   far above any price, so the oracle serves the demand as it comes.
 //!
 //! Each of those relaxes the run's world, so every window's optimum is at most what the run
@@ -39,7 +41,7 @@ use engine::time::{SimDuration, SimTime};
 use engine::{QueueId, forecast::ForecastError};
 use serde::Serialize;
 
-use crate::cloud::SimCloudConfig;
+use crate::cloud::{SimCloudConfig, SpotMarket};
 
 /// Above this many integer columns a window's LP relaxation is solved instead of the MILP.
 pub const MAX_INTEGERS: usize = 5_000;
@@ -104,12 +106,14 @@ fn resource_class(class: &JobClass) -> ResourceClass {
     }
 }
 
-/// The oracle of a run that replayed `jobs` on `offers` of `catalog` with supply `sim`, in
-/// windows of `window` from `first` up to `end`.
+/// The oracle of a run that replayed `jobs` on `offers` of `catalog` with supply `sim` and
+/// spot prices `spot`, in windows of `window` from `first` up to `end`.
+#[allow(clippy::too_many_arguments)] // the run's world, piece by piece
 pub fn oracle(
     catalog: &Catalog,
     offers: &[OfferIx],
     sim: &SimCloudConfig,
+    spot: &SpotMarket,
     jobs: &[Job],
     first: SimTime,
     window: SimDuration,
@@ -204,6 +208,18 @@ pub fn oracle(
             report.window_cost_usd.push(0.0);
             continue;
         }
+        let mut window_pools = pools.clone();
+        for pool in &mut window_pools {
+            if let Some(s) = &mut pool.spot {
+                s.usd_per_hour_by_bucket = (0..hours)
+                    .map(|h| {
+                        let from = start + SimDuration::from_hours(h);
+                        let to = from + SimDuration::from_hours(1);
+                        spot.min_price(pool.offer, from, to).unwrap_or(s.usd_per_hour)
+                    })
+                    .collect();
+            }
+        }
         let problem = PlanningProblem {
             window: PlanWindow {
                 now: start,
@@ -211,7 +227,7 @@ pub fn oracle(
                 buckets: hours as u32,
                 bucket: SimDuration::from_hours(1),
             },
-            pools: pools.clone(),
+            pools: window_pools,
             queues,
             scenario_probabilities: vec![1.0],
             constraints: Constraints::default(),

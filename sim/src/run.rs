@@ -327,10 +327,12 @@ fn run_cloud(
     summary.add_cloud(&replay, &catalog, &out);
     #[cfg(feature = "planner")]
     if scenario.report.oracle {
+        let spot = crate::cloud::SpotMarket::of_run(&catalog, &platform.sim, platform.seed, start);
         let report = crate::oracle::oracle(
             &catalog,
             &platform.offers,
             &platform.sim,
+            &spot,
             &replay.jobs,
             start,
             platform.controller.window,

@@ -70,22 +70,30 @@ fn terms(problem: &PlanningProblem, eligible: &[Vec<usize>]) -> Vec<Terms> {
             let a = pool.units_per_instance;
             let mut open_prices = Vec::new();
             let mut uncapped: Option<f64> = None;
-            let mut recourse = |price: f64, cap: &Supply| {
+            // A recourse priced per bucket is compared at its lowest price where it may be
+            // dominated and at its highest where it dominates, so pruning stays exact.
+            let mut recourse = |lowest: f64, highest: f64, cap: &Supply| {
                 if open(cap, nb) {
-                    open_prices.push(price);
+                    open_prices.push(lowest);
                 }
                 if matches!(cap, Supply::Unlimited) {
-                    uncapped = Some(uncapped.map_or(price, |u| u.min(price)));
+                    uncapped = Some(uncapped.map_or(highest, |u| u.min(highest)));
                 }
             };
-            recourse(pool.on_demand_usd_per_hour / a, &pool.on_demand_cap);
+            let od = pool.on_demand_usd_per_hour / a;
+            recourse(od, od, &pool.on_demand_cap);
             if let Some(s) = &pool.spot {
-                let price = s.usd_per_hour
-                    * (1.0
-                        + s.interruptions_per_hour
-                            * problem.costs.spot_lost_hours_per_interruption)
-                    / a;
-                recourse(price, &s.cap);
+                let per_unit = |usd_per_hour: f64| {
+                    usd_per_hour
+                        * (1.0
+                            + s.interruptions_per_hour
+                                * problem.costs.spot_lost_hours_per_interruption)
+                        / a
+                };
+                let prices = || s.usd_per_hour_by_bucket.iter().copied();
+                let lowest = prices().reduce(f64::min).unwrap_or(s.usd_per_hour);
+                let highest = prices().reduce(f64::max).unwrap_or(s.usd_per_hour);
+                recourse(per_unit(lowest), per_unit(highest), &s.cap);
             }
             let products = pool
                 .products

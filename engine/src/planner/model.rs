@@ -358,11 +358,17 @@ struct Built {
     size: ModelSize,
 }
 
-fn unit_costs(problem: &PlanningProblem, p: usize) -> (f64, Option<f64>) {
+/// On-demand and spot USD per unit-hour of pool `p` over `buckets` (spot at its lowest price
+/// there when priced per bucket); `None` buckets means the nominal prices.
+fn unit_costs(
+    problem: &PlanningProblem,
+    p: usize,
+    buckets: Option<&[usize]>,
+) -> (f64, Option<f64>) {
     let pool = &problem.pools[p];
     let od = pool.on_demand_usd_per_hour / pool.units_per_instance;
     let spot = pool.spot.as_ref().map(|s| {
-        s.usd_per_hour
+        buckets.map_or(s.usd_per_hour, |b| s.usd_per_hour_over(b))
             * (1.0 + s.interruptions_per_hour * problem.costs.spot_lost_hours_per_interruption)
             / pool.units_per_instance
     });
@@ -644,7 +650,7 @@ fn build(
                     continue;
                 }
                 let pool = &problem.pools[p];
-                let (c_od, c_spot) = unit_costs(problem, p);
+                let (c_od, c_spot) = unit_costs(problem, p, Some(&period.buckets));
                 let units = pool.units_per_instance;
                 let od_max = min_cap(&pool.on_demand_cap, &period.buckets).map(|c| c * units);
                 let odd = match od_max {
@@ -1139,7 +1145,7 @@ fn read_plan(
         for (t, per) in shaped.periods[s].iter().enumerate() {
             for p in (0..np).filter(|&p| built.active[p]) {
                 let Some(rc) = &built.rec[s][t][p] else { continue };
-                let (c_od, c_spot) = unit_costs(problem, p);
+                let (c_od, c_spot) = unit_costs(problem, p, Some(&per.buckets));
                 let o = val(rc.od.col).max(0.0) * per.hours;
                 let z = rc.spot.as_ref().map_or(0.0, |z| val(z.col).max(0.0)) * per.hours;
                 let u = val(rc.backlog.col).max(0.0);
@@ -1170,7 +1176,7 @@ fn read_plan(
         .filter(|&p| built.listed[p])
         .map(|p| {
             let pool = &problem.pools[p];
-            let (c_od, c_spot) = unit_costs(problem, p);
+            let (c_od, c_spot) = unit_costs(problem, p, None);
             let reserved = pool
                 .products
                 .iter()

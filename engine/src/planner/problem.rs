@@ -54,6 +54,18 @@ pub enum Supply {
     PerBucket(Vec<u32>),
 }
 
+impl SpotSupply {
+    /// The price per instance-hour over `buckets`: the lowest of their prices when known per
+    /// bucket, else `usd_per_hour`.
+    pub fn usd_per_hour_over(&self, buckets: &[usize]) -> f64 {
+        buckets
+            .iter()
+            .filter_map(|&b| self.usd_per_hour_by_bucket.get(b).copied())
+            .reduce(f64::min)
+            .unwrap_or(self.usd_per_hour)
+    }
+}
+
 impl Supply {
     /// The cap in bucket `b`, `None` when unlimited.
     pub fn at(&self, b: usize) -> Option<u32> {
@@ -70,6 +82,11 @@ impl Supply {
 pub struct SpotSupply {
     /// Price per instance-hour.
     pub usd_per_hour: f64,
+    /// The price per instance-hour in each bucket of the window, when known (the oracle's
+    /// realised prices); empty means `usd_per_hour` throughout. A period of several buckets
+    /// is priced at its lowest, so the model never prices spot above what it cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usd_per_hour_by_bucket: Vec<f64>,
     /// Interruptions per instance-hour (the band's hourly hazard).
     pub interruptions_per_hour: f64,
     /// Instances available per bucket (the spot-availability trace, for the oracle).
@@ -177,6 +194,7 @@ impl Pool {
             .unwrap_or_default();
         let spot = o.spot.as_ref().map(|s| SpotSupply {
             usd_per_hour: s.usd_per_hour,
+            usd_per_hour_by_bucket: vec![],
             interruptions_per_hour: s
                 .band
                 .or(terms.map(|t| t.spot.default_band))
@@ -471,6 +489,16 @@ impl PlanningProblem {
             }
             if let Some(s) = &p.spot {
                 finite_nonneg(f("spot.usd_per_hour"), s.usd_per_hour)?;
+                if !s.usd_per_hour_by_bucket.is_empty() && s.usd_per_hour_by_bucket.len() != nb {
+                    return Err(PlanError::invalid(
+                        f("spot.usd_per_hour_by_bucket"),
+                        "one price per bucket (or none)",
+                        s.usd_per_hour_by_bucket.len(),
+                    ));
+                }
+                for &price in &s.usd_per_hour_by_bucket {
+                    finite_nonneg(f("spot.usd_per_hour_by_bucket"), price)?;
+                }
                 finite_nonneg(f("spot.interruptions_per_hour"), s.interruptions_per_hour)?;
                 if let Supply::PerBucket(v) = &s.cap
                     && v.len() != nb

@@ -342,6 +342,7 @@ fn random_problem(seed: u64, nq: usize, np: usize, ns: usize, nb: usize) -> Plan
             let mut pl = pool(i as u32, cloud, &region, units, od, Some(od * 0.6));
             if r(2) == 0 {
                 pl.spot = Some(SpotSupply {
+                    usd_per_hour_by_bucket: vec![],
                     usd_per_hour: od * 0.35,
                     interruptions_per_hour: 0.01,
                     cap: Supply::Constant(r(10) as u32),
@@ -516,6 +517,7 @@ fn dominated_pools_are_dropped_and_the_plan_is_unchanged() {
     // pool 0 is kept.
     let mut spotty = pool(2, Cloud::Aws, "r1", 4.0, 1.2, Some(0.72));
     spotty.spot = Some(SpotSupply {
+        usd_per_hour_by_bucket: vec![],
         usd_per_hour: 0.4,
         interruptions_per_hour: 0.0,
         cap: Supply::Constant(3),
@@ -608,4 +610,33 @@ fn lp_guided_plan_is_within_the_gap_of_the_full_milp() {
         let b = plan(&p, &tight).expect("solves");
         assert!((b.expected_cost_usd - exact_full.expected_cost_usd).abs() < 1e-6, "seed {seed}");
     }
+}
+
+#[test]
+fn spot_priced_per_bucket_is_charged_each_bucket_and_a_block_at_its_lowest() {
+    // One 2-unit pool, on demand 2.0 per instance-hour (1.0 per unit-hour), spot at 0.4,
+    // 0.2, 0.6 and 0.2 per instance-hour in four buckets; 2 units of demand each hour. Hour
+    // by hour spot is cheapest: one instance each hour, 0.4 + 0.2 + 0.6 + 0.2 = 1.4 USD. In
+    // one duration block the four hours are priced at the block's lowest, 0.2: 0.8 USD,
+    // never above the hourly cost.
+    let mut spotty = pool(0, Cloud::Aws, "r1", 2.0, 2.0, None);
+    spotty.spot = Some(SpotSupply {
+        usd_per_hour: 0.3,
+        usd_per_hour_by_bucket: vec![0.4, 0.2, 0.6, 0.2],
+        interruptions_per_hour: 0.0,
+        cap: Supply::Unlimited,
+    });
+    let p = problem(4, vec![spotty], vec![queue(0, vec![vec![2.0; 4]])]);
+    let hourly = SolverConfig { time: TimeModel::Chronological, ..exact() };
+    let cost = plan(&p, &hourly).expect("solves").expected_cost_usd;
+    assert!((cost - 1.4).abs() < 1e-6, "{cost}");
+    let block = SolverConfig { time: TimeModel::Blocks(1), ..exact() };
+    let cost = plan(&p, &block).expect("solves").expected_cost_usd;
+    assert!((cost - 0.8).abs() < 1e-6, "{cost}");
+    // One price per bucket, or none.
+    let mut bad = p.clone();
+    if let Some(s) = &mut bad.pools[0].spot {
+        s.usd_per_hour_by_bucket.pop();
+    }
+    assert!(matches!(plan(&bad, &exact()), Err(PlanError::Invalid { .. })));
 }

@@ -24,6 +24,7 @@ pub use config::{ConfigError, SimCloudConfig, SpotConfig, SupplyConfig};
 pub use error::{EgressError, SimCloudError};
 pub use ledger::{Charge, ChargeKind, Ledger};
 pub use provider::SimProvider;
+pub use spot::SpotMarket;
 
 #[cfg(test)]
 mod tests;

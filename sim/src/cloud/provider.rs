@@ -94,7 +94,7 @@ use engine::{Money, SimDuration, SimTime};
 use super::config::SimCloudConfig;
 use super::error::{EgressError, SimCloudError};
 use super::ledger::{Charge, ChargeKind, Ledger, billed_micros, book_usd, usd_for};
-use super::spot::{SpotPath, StepClock};
+use super::spot::SpotMarket;
 use super::supply::Pool;
 use crate::kernel::rng::RngStreams;
 
@@ -223,8 +223,7 @@ pub struct SimProvider {
     timers: BTreeMap<(SimTime, u64), Timer>,
     outbox: VecDeque<Observed>,
     pools: BTreeMap<OfferIx, Pool>,
-    spot_paths: BTreeMap<OfferIx, SpotPath>,
-    spot_clock: StepClock,
+    spot: SpotMarket,
     interrupt_rng: ChaCha8Rng,
     supply_rng: ChaCha8Rng,
     assess_rng: ChaCha8Rng,
@@ -260,7 +259,6 @@ impl SimProvider {
         let spot_base = streams.stream(&format!("spot:{name}"));
         let mut supply_rng = streams.stream(&format!("supply:{name}"));
         let mut pools = BTreeMap::new();
-        let mut spot_paths = BTreeMap::new();
         for ix in catalog.offer_ids() {
             let offer = catalog.offer(ix);
             if offer.cloud != cloud {
@@ -275,24 +273,11 @@ impl SimProvider {
                 base
             };
             pools.insert(ix, Pool::new(capacity));
-            if let Some(spot) = offer.spot {
-                spot_paths.insert(
-                    ix,
-                    SpotPath::new(
-                        &spot_base,
-                        u64::from(ix.0) + 1,
-                        spot.usd_per_hour,
-                        offer.on_demand_usd_per_hour,
-                        terms.spot.price_volatility,
-                        &config.spot,
-                    ),
-                );
-            }
         }
         let ordinal = Cloud::ALL.iter().position(|c| *c == cloud).unwrap_or(0) as u64 + 1;
         Ok(SimProvider {
             cloud,
-            spot_clock: StepClock::new(start, terms.spot.reprice_interval_s),
+            spot: SpotMarket::new(&catalog, Some(cloud), config, streams, start),
             catalog,
             terms,
             config: config.clone(),
@@ -301,7 +286,6 @@ impl SimProvider {
             timers: BTreeMap::new(),
             outbox: VecDeque::new(),
             pools,
-            spot_paths,
             interrupt_rng: spot_base,
             supply_rng,
             assess_rng: streams.stream(&format!("assess:{name}")),
@@ -483,7 +467,7 @@ impl SimProvider {
 
     /// The spot price of `offer` at `at` (the path caches what it computes).
     fn spot_step_price(&self, offer: OfferIx, at: SimTime) -> f64 {
-        self.spot_paths.get(&offer).map_or(0.0, |path| path.price(self.spot_clock.step(at)))
+        self.spot.price(offer, at).unwrap_or(0.0)
     }
 
     /// Books instance `id`'s usage from its segment start to `to`, plus `extra_us` of rounding
@@ -498,10 +482,7 @@ impl SimProvider {
                 (usd_for(self.on_demand_price(inst.offer), span + extra_us), LaunchOption::OnDemand)
             }
             Rate::Spot => {
-                let mut usd = self
-                    .spot_paths
-                    .get(&inst.offer)
-                    .map_or(0.0, |path| self.spot_clock.cost(path, from, to));
+                let mut usd = self.spot.cost(inst.offer, from, to);
                 usd += usd_for(self.spot_step_price(inst.offer, to), extra_us);
                 (usd, LaunchOption::Spot)
             }
@@ -1337,7 +1318,6 @@ impl Provider for SimProvider {
     }
 
     fn spot_price(&self, now: SimTime, offer: OfferIx) -> Option<f64> {
-        let path = self.spot_paths.get(&offer)?;
-        Some(path.price(self.spot_clock.step(now)))
+        self.spot.price(offer, now)
     }
 }

@@ -28,12 +28,92 @@
 //! [`SpotTerms`]: engine::cloud::SpotTerms
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
 use engine::SimTime;
+use engine::cloud::{Catalog, Cloud, OfferIx};
 use engine::time::MICROS_PER_SEC;
+
+use super::config::SimCloudConfig;
+use crate::kernel::rng::RngStreams;
+
+/// The spot prices of a run: every spot offer's price path and step clock, exactly as the
+/// simulated providers bill them. The providers hold one each (of their own cloud); the oracle
+/// rebuilds the run's from its seed and start, so that it prices spot at the realised prices
+/// rather than the catalog's long-run mean (a path can dip below the mean, and a lower bound
+/// must see the dip).
+#[derive(Clone, Debug)]
+pub struct SpotMarket {
+    paths: BTreeMap<OfferIx, (SpotPath, StepClock)>,
+}
+
+impl SpotMarket {
+    /// The paths of `catalog`'s spot offers (of `cloud` only, when given), stepping from
+    /// `start`, with shocks from the `spot:<cloud>` streams of `streams`.
+    pub fn new(
+        catalog: &Catalog,
+        cloud: Option<Cloud>,
+        config: &SimCloudConfig,
+        streams: &RngStreams,
+        start: SimTime,
+    ) -> SpotMarket {
+        let mut paths = BTreeMap::new();
+        for c in Cloud::ALL.into_iter().filter(|c| cloud.is_none_or(|only| only == *c)) {
+            let Some(terms) = catalog.provider(c) else { continue };
+            let base = streams.stream(&format!("spot:{}", c.as_str()));
+            let clock = StepClock::new(start, terms.spot.reprice_interval_s);
+            for ix in catalog.offer_ids() {
+                let offer = catalog.offer(ix);
+                let Some(spot) = offer.spot.filter(|_| offer.cloud == c) else { continue };
+                let path = SpotPath::new(
+                    &base,
+                    u64::from(ix.0) + 1,
+                    spot.usd_per_hour,
+                    offer.on_demand_usd_per_hour,
+                    terms.spot.price_volatility,
+                    &config.spot,
+                );
+                paths.insert(ix, (path, clock));
+            }
+        }
+        SpotMarket { paths }
+    }
+
+    /// The spot market of a run with `seed` whose providers started at `start`.
+    pub fn of_run(
+        catalog: &Catalog,
+        config: &SimCloudConfig,
+        seed: u64,
+        start: SimTime,
+    ) -> SpotMarket {
+        SpotMarket::new(catalog, None, config, &RngStreams::new(seed), start)
+    }
+
+    /// The price of `offer` at `at`, USD per instance-hour; `None` when it sells no spot.
+    pub fn price(&self, offer: OfferIx, at: SimTime) -> Option<f64> {
+        self.paths.get(&offer).map(|(path, clock)| path.price(clock.step(at)))
+    }
+
+    /// What one spot instance of `offer` costs from `from` to `to`, USD (0 without spot).
+    pub fn cost(&self, offer: OfferIx, from: SimTime, to: SimTime) -> f64 {
+        self.paths.get(&offer).map_or(0.0, |(path, clock)| clock.cost(path, from, to))
+    }
+
+    /// The lowest price of `offer` in `[from, to)` (at `from` when the span is empty).
+    pub fn min_price(&self, offer: OfferIx, from: SimTime, to: SimTime) -> Option<f64> {
+        let (path, clock) = self.paths.get(&offer)?;
+        let mut lowest = path.price(clock.step(from));
+        let mut k = clock.step(from) + 1;
+        while clock.start(k) < to {
+            lowest = lowest.min(path.price(k));
+            k += 1;
+        }
+        Some(lowest)
+    }
+}
 
 /// One offer's spot price path, computed lazily and cached.
 #[derive(Clone, Debug)]
