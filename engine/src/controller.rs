@@ -221,6 +221,9 @@ pub struct ControllerStats {
     pub migrations: u64,
 }
 
+/// One size tier's route: the largest job it takes (`None`: any) and its shard.
+type TierRoute = (Option<Capacity>, OfferIx);
+
 /// See the module docs.
 pub struct Controller {
     catalog: Arc<Catalog>,
@@ -236,7 +239,8 @@ pub struct Controller {
     /// wait at once).
     pending_plans: BTreeMap<u32, (Window, Plan)>,
     current: Option<(Window, Plan)>,
-    routes: BTreeMap<(Option<QueueId>, JobClass), OfferIx>,
+    /// Per (queue, class): the routes' size bounds and shards, in plan order.
+    routes: BTreeMap<(Option<QueueId>, JobClass), Vec<TierRoute>>,
     shards: BTreeMap<OfferIx, ShardState>,
     instances: BTreeMap<InstanceId, InstanceInfo>,
     reservations: BTreeMap<ReservationId, ReservationInfo>,
@@ -386,12 +390,20 @@ impl Controller {
         self.trace_done = true;
     }
 
+    /// The shard of job `id`: the first route of its queue and class (or of its class, for
+    /// every queue) whose size bound holds it, else the last of them (see [`Route`]).
     fn route_of(&self, id: JobId) -> Option<OfferIx> {
         let state = &self.jobs[&id];
-        self.routes
+        let tiers = self
+            .routes
             .get(&(Some(state.job.queue), state.class.clone()))
-            .or_else(|| self.routes.get(&(None, state.class.clone())))
-            .copied()
+            .or_else(|| self.routes.get(&(None, state.class.clone())))?;
+        let demand = Capacity::from_resources(&state.job.resources);
+        tiers
+            .iter()
+            .find(|(up_to, _)| up_to.is_none_or(|u| demand.fits_in(&u)))
+            .or(tiers.last())
+            .map(|(_, offer)| *offer)
     }
 
     fn queued_job(state: &JobState) -> QueuedJob {
@@ -688,11 +700,13 @@ impl Controller {
 
     /// Applies `plan` at the opening of `window` (or at once, for a re-plan: `replanned`).
     fn open(&mut self, now: SimTime, window: Window, plan: Plan, replanned: bool) {
-        self.routes = plan
-            .routes
-            .iter()
-            .map(|r| ((r.queue, r.class.clone()), plan.shards[r.shard].offer))
-            .collect();
+        self.routes = BTreeMap::new();
+        for r in &plan.routes {
+            self.routes
+                .entry((r.queue, r.class.clone()))
+                .or_default()
+                .push((r.up_to, plan.shards[r.shard].offer));
+        }
         self.current = Some((window, plan));
         // Queued jobs whose route changed move; unrouted ones get a route.
         let mut moves = vec![];

@@ -12,7 +12,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::{AWS_EAST_C5, Harness, Outcome, all_offers, catalog, cpu_job, gpu_job, hours, secs};
+use common::{
+    AWS_EAST_C5, AWS_WEST_C5, Harness, Outcome, all_offers, catalog, cpu_job, gpu_job, hours, secs,
+};
 use engine::cloud::{Cloud, CloudAction, LaunchOption, Observation, ProductKind, Refusal};
 use engine::controller::{Action, Controller, ControllerConfig, FailReason};
 use engine::policy::{
@@ -42,13 +44,12 @@ fn harness(policy: Box<dyn Policy>, config: ControllerConfig) -> Harness {
 }
 
 fn on_demand(max_vcpus: u64, spot: bool) -> Box<dyn Policy> {
-    Box::new(OnDemand::new(OnDemandConfig {
-        min_vcpus: 0,
-        max_vcpus,
-        idle_timeout_s: 600,
-        spot,
-        single_cloud: false,
-    }))
+    Box::new(OnDemand::new(on_demand_config(max_vcpus, spot)))
+}
+
+/// The on-demand baseline's knobs: up to `max_vcpus`, a 600 s idle timeout.
+fn on_demand_config(max_vcpus: u64, spot: bool) -> OnDemandConfig {
+    OnDemandConfig { min_vcpus: 0, max_vcpus, idle_timeout_s: 600, spot, single_cloud: false }
 }
 
 fn mins(m: u64) -> SimDuration {
@@ -392,6 +393,64 @@ fn idle_elastic_instances_of_a_shard_the_plan_dropped_are_let_go() {
     let t = terminations(&h);
     assert_eq!(t.first().map(|t| t.0), Some(hours(24)), "{t:?}");
     assert_eq!(h.outcomes[&JobId(2)], completed(hours(26) + mins(1), 1));
+}
+
+/// The on-demand baseline with CPU jobs of up to 2 vCPUs split off to a shard of offer 2
+/// (AWS us-west-2 c5.xlarge), as the predictive policy's size tiers do.
+struct TieredOnDemand(OnDemand);
+
+impl Policy for TieredOnDemand {
+    fn name(&self) -> &'static str {
+        "tiered-on-demand"
+    }
+    fn plan(
+        &mut self,
+        now: SimTime,
+        ctx: &engine::policy::PlanContext<'_>,
+    ) -> engine::policy::Plan {
+        let mut plan = self.0.plan(now, ctx);
+        let small = engine::shard::Capacity { cpu_milli: 2000, memory_mib: 2048, gpu_milli: 0 };
+        let mut routes = vec![];
+        for route in plan.routes.drain(..) {
+            if route.class == engine::policy::JobClass::Cpu {
+                plan.shards.push(engine::policy::ShardPlan { offer: AWS_WEST_C5, reserve: None });
+                let shard = plan.shards.len() - 1;
+                routes.push(engine::policy::Route { up_to: Some(small), shard, ..route.clone() });
+            }
+            routes.push(route);
+        }
+        plan.routes = routes;
+        plan
+    }
+    fn scale(
+        &mut self,
+        now: SimTime,
+        ctx: &engine::policy::ScaleContext<'_>,
+    ) -> engine::policy::Scale {
+        self.0.scale(now, ctx)
+    }
+}
+
+#[test]
+fn a_job_takes_the_first_size_tier_that_holds_it() {
+    // Job 1 needs 2 vCPUs and 2 GiB: it fits the first CPU route (up to 2 vCPUs, 2 GiB) and
+    // runs on offer 2. Job 2 (3 vCPUs, 3 GiB) does not and takes the last route, offer 0.
+    // Both are submitted at 600 s, launched at the tick then, booted at 660 s, and done an
+    // hour later.
+    let mut h = harness(
+        Box::new(TieredOnDemand(OnDemand::new(on_demand_config(64, false)))),
+        config(SimTime::EPOCH, 24, 0),
+    );
+    h.add_jobs([
+        cpu_job(1, secs(600), 2, SimDuration::from_hours(1)),
+        cpu_job(2, secs(600), 3, SimDuration::from_hours(1)),
+    ]);
+    h.run_until(hours(3));
+    let offers: BTreeSet<_> = launches(&h).iter().map(|(t, r)| (*t, r.offer)).collect();
+    assert_eq!(offers, BTreeSet::from([(secs(600), AWS_WEST_C5), (secs(600), AWS_EAST_C5)]));
+    for id in [1, 2] {
+        assert_eq!(h.outcomes[&JobId(id)], completed(secs(660) + mins(60), 1), "job {id}");
+    }
 }
 
 #[test]

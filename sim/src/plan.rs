@@ -119,7 +119,7 @@ pub fn plan(
     for (i, s) in plan.shards.iter().enumerate() {
         let o = catalog.offer(s.offer);
         let classes: Vec<String> =
-            plan.routes.iter().filter(|r| r.shard == i).map(|r| r.class.label()).collect();
+            plan.routes.iter().filter(|r| r.shard == i).map(|r| r.label()).collect();
         let reserved = s.reserve.as_ref().map_or(0, |(_, n)| *n);
         let row = answer.offers.iter().find(|r| wp.problem.pools[r.pool].offer == s.offer);
         let burst = match row {

@@ -215,6 +215,7 @@ pub fn run_trace(
 ) -> Result<RunResult, RunError> {
     let scenario = &loaded.scenario;
     let sla_wait = SimDuration::from_secs(scenario.policy.sla_wait_s);
+    let sla_share = scenario.policy.sla_share;
     match &scenario.platform {
         Platform::Fixed { machines, cores_per_machine } => {
             progress(Progress::Loaded { jobs: trace.jobs.len() as u64 });
@@ -228,8 +229,15 @@ pub fn run_trace(
                 "cores_per_machine": cluster.cores_per_machine,
                 "scheduler": "fifo",
             });
-            let summary =
-                Summary::new(&loaded.name, scenario.run.seed, json, &trace, &outcome, sla_wait);
+            let summary = Summary::new(
+                &loaded.name,
+                scenario.run.seed,
+                json,
+                &trace,
+                &outcome,
+                sla_wait,
+                sla_share,
+            );
             Ok(RunResult {
                 summary,
                 trace,
@@ -322,8 +330,9 @@ fn run_cloud(
         "replay_start_us": start.0,
         "end_us": out.end.0,
     });
+    let sla_share = scenario.policy.sla_share;
     let mut summary =
-        Summary::new(&loaded.name, scenario.run.seed, json, &replay, &out.run, sla_wait);
+        Summary::new(&loaded.name, scenario.run.seed, json, &replay, &out.run, sla_wait, sla_share);
     summary.add_cloud(&replay, &catalog, &out);
     #[cfg(feature = "planner")]
     if scenario.report.oracle {

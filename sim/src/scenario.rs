@@ -221,6 +221,10 @@ pub struct Policy {
     /// The wait a job should start within, seconds, for SLA attainment (default 3600).
     #[serde(default = "default_sla_wait_s")]
     pub sla_wait_s: u64,
+    /// The share of submitted jobs that must complete within `sla_wait_s` for the SLA to be
+    /// met (default 0.99).
+    #[serde(default = "default_sla_share")]
+    pub sla_share: f64,
     /// `[policy.planner]`: the predictive policy (forecast, MILP plan, bursting) instead of
     /// the baseline (cloud platforms; needs the `planner` feature).
     #[serde(default)]
@@ -233,6 +237,7 @@ impl Default for Policy {
             scheduler: Scheduler::default(),
             baseline: Baseline::default(),
             sla_wait_s: default_sla_wait_s(),
+            sla_share: default_sla_share(),
             planner: None,
         }
     }
@@ -240,6 +245,10 @@ impl Default for Policy {
 
 fn default_sla_wait_s() -> u64 {
     3600
+}
+
+fn default_sla_share() -> f64 {
+    0.99
 }
 
 /// Local schedulers.
@@ -434,6 +443,10 @@ impl Scenario {
         }
         if w.limit == Some(0) {
             return Err(invalid("workload.limit", "must be at least 1 (or left out)"));
+        }
+        let share = self.policy.sla_share;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(invalid("policy.sla_share", "a share above 0 and at most 1, such as 0.99"));
         }
         let cloud = matches!(self.platform, Platform::Cloud(_));
         if let Some(p) = &self.policy.planner {

@@ -308,7 +308,7 @@ fn plan_shards(ctx: &PlanContext<'_>, offers: &[OfferIx]) -> (Plan, BTreeMap<usi
             plan.shards.len() - 1
         });
         fallbacks.insert(index, ranked.iter().take(1 + FALLBACKS).copied().collect());
-        plan.routes.push(Route { queue: None, class: class.clone(), shard: index });
+        plan.routes.push(Route { queue: None, class: class.clone(), up_to: None, shard: index });
     }
     (plan, fallbacks)
 }

@@ -30,7 +30,9 @@ pub use baselines::{
     historical_mean_units, offer_capacity, ranked_offers,
 };
 #[cfg(feature = "planner")]
-pub use predictive::{Predictive, PredictiveError, WindowProblem, build_window_problem};
+pub use predictive::{
+    Predictive, PredictiveError, Tier, WindowProblem, build_window_problem, size_tiers,
+};
 pub use predictive::{PredictiveConfig, WindowRecord};
 
 use std::collections::BTreeMap;
@@ -71,6 +73,22 @@ impl JobClass {
             JobClass::Gpu(Some(k)) => format!("gpu:{}", k.0),
         }
     }
+
+    /// The class's units of `c`: vCPUs for the CPU class, GPUs for GPU classes.
+    pub fn units(&self, c: &Capacity) -> f64 {
+        match self {
+            JobClass::Cpu => c.cpu_milli as f64 / 1000.0,
+            JobClass::Gpu(_) => c.gpu_milli as f64 / 1000.0,
+        }
+    }
+
+    /// `cpu`, `cpu<=4`, `gpu:T4<=1`: the label of the class's jobs no larger than `up_to`.
+    pub fn tier_label(&self, up_to: Option<&Capacity>) -> String {
+        match up_to {
+            None => self.label(),
+            Some(c) => format!("{}<={}", self.label(), self.units(c)),
+        }
+    }
 }
 
 /// A reservation window: `[start, end)`.
@@ -108,15 +126,29 @@ pub struct ShardPlan {
     pub reserve: Option<(Vec<ReserveCandidate>, u32)>,
 }
 
-/// A route: jobs of `class` (and of `queue`, when set) go to shard `shard` of the plan.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A route: jobs of `class` (and of `queue`, when set), no larger than `up_to` when set, go
+/// to shard `shard` of the plan.
+///
+/// A class may have several routes, one per size tier: a job takes the first of its class's
+/// routes (in plan order) whose `up_to` holds its demand, and the last one when none does, so
+/// every job of a routed class has a shard.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     /// The queue, or `None` for every queue.
     pub queue: Option<QueueId>,
     /// The job class.
     pub class: JobClass,
+    /// The largest job (component-wise) this route takes, or `None` for any size.
+    pub up_to: Option<Capacity>,
     /// Index into [`Plan::shards`].
     pub shard: usize,
+}
+
+impl Route {
+    /// `cpu`, `cpu<=4`: the jobs the route takes (see [`JobClass::tier_label`]).
+    pub fn label(&self) -> String {
+        self.class.tier_label(self.up_to.as_ref())
+    }
 }
 
 /// A window's plan.

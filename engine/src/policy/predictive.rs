@@ -10,15 +10,18 @@
 //!    quantiles per step on the same model's errors at daily origins of the history
 //!    ([`ConformalQuantiles`]); the window's [`PredictiveConfig::scenarios`] equally likely
 //!    quantile paths are the demand scenarios;
-//! 3. builds a [`PlanningProblem`]: one queue per job class; as candidate pools, the
-//!    [`PredictiveConfig::pools_per_class`] cheapest offers of each class on demand and as many
-//!    on spot (offers that hold the class's largest job, as [`ranked_offers`] decides); spot's
+//! 3. builds a [`PlanningProblem`]: one queue per size tier of each job class ([`Tier`]: the
+//!    class's jobs that fit the same size of instance, so that one-GPU jobs are not planned on
+//!    four-GPU types); as candidate pools of a tier, the [`PredictiveConfig::pools_per_class`]
+//!    cheapest offers on demand and as many on spot that hold the tier's largest job (as
+//!    [`ranked_offers`] decides), shared by the class's tiers; spot's
 //!    re-run overhead is the mean age of work at a random instant, `E[R²] / 2E[R]` over the
 //!    history's runtimes (unit-weighted), since an interruption loses the work done so far;
 //! 4. solves it ([`crate::planner::plan`], sample-average or deterministic-quantile mode) and
-//!    turns the [`WindowPlan`] into the controller's [`Plan`]: a shard per pool a class is
-//!    mapped to, its reservation (the plan's products, then the same products in the class's
-//!    other pools as the broker's fallbacks), and a route per class;
+//!    turns the [`WindowPlan`] into the controller's [`Plan`]: a shard per pool a tier is
+//!    mapped to, its reservation (the plan's products, then the same products in the other
+//!    pools that hold every tier routed there, as the broker's fallbacks), and a route per
+//!    tier (bounded by the tier's largest job; the class's last tier takes any size);
 //! 5. keeps a [`WindowRecord`] (the plan, the forecast and the considered offers, as JSON) for
 //!    the run's `plan.json`.
 //!
@@ -28,8 +31,9 @@
 //! reserved instances are never released.
 //!
 //! A pool is built per class even when two classes could share an offer, and the problem's
-//! GPU model of a class's pools and of its queue is the class label (`gpu:A100`), so that the
-//! planner's eligibility is exactly "this offer holds this class's jobs".
+//! GPU model of a class's pools and of its queues is the class label (`gpu:A100`); each
+//! tier's queue lists its candidate offers ([`QueueDemand::offers`]), so that the planner's
+//! eligibility is exactly "this offer holds this tier's jobs".
 
 use serde::{Deserialize, Serialize};
 
@@ -125,7 +129,7 @@ pub struct WindowRecord {
 }
 
 #[cfg(feature = "planner")]
-pub use imp::{Predictive, PredictiveError, WindowProblem, build_window_problem};
+pub use imp::{Predictive, PredictiveError, Tier, WindowProblem, build_window_problem, size_tiers};
 
 #[cfg(feature = "planner")]
 mod imp {
@@ -148,12 +152,79 @@ mod imp {
         Constraints, CostParams, Mode, PlanError, PlanWindow, PlanningProblem, Pool, QueueDemand,
         SolverConfig, TimeModel, WindowPlan,
     };
+    use crate::shard::Capacity;
     use crate::time::{SimDuration, SimTime};
 
     const HOUR: SimDuration = SimDuration::from_hours(1);
 
-    /// Hourly busy units per job class, in class order.
-    type ClassSeries = BTreeMap<JobClass, Vec<f64>>;
+    /// Hourly busy units per tier, by index into the tiers.
+    type TierSeries = BTreeMap<usize, Vec<f64>>;
+
+    /// A size tier of a job class: the class's jobs no larger than `up_to` (and not taken by
+    /// an earlier tier of the class), or, for the class's last tier (`up_to` is `None`), every
+    /// job the others do not take. A job's tier is the one its route picks (see [`Route`]).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Tier {
+        /// The job class.
+        pub class: JobClass,
+        /// The largest job (component-wise) the tier takes, `None` for any size.
+        pub up_to: Option<Capacity>,
+        /// The largest job (component-wise) its candidate offers must hold.
+        pub largest: Capacity,
+    }
+
+    impl Tier {
+        /// `cpu`, `cpu<=4`, `gpu:T4<=1`: the class, and its bound in units when it has one.
+        pub fn label(&self) -> String {
+            self.class.tier_label(self.up_to.as_ref())
+        }
+    }
+
+    /// The index of the tier of `tiers` (one class's, in order) that takes a job of `demand`.
+    fn tier_of(tiers: &[Tier], demand: &Capacity) -> Option<usize> {
+        tiers
+            .iter()
+            .position(|t| t.up_to.is_none_or(|u| demand.fits_in(&u)))
+            .or(tiers.len().checked_sub(1))
+    }
+
+    /// The size tiers of every class of `ctx` (in class order, each class's in size order):
+    /// the class's jobs in the history are cut at the unit sizes of the instance types that
+    /// serve the class (for GPUs 1, 4, 8, ...; for CPUs 4, 16, 64 vCPUs), each non-empty cut
+    /// is a tier bounded by its largest job, and the last takes any size (its offers hold the
+    /// class's largest job ever seen).
+    pub fn size_tiers(ctx: &PlanContext<'_>) -> Vec<Tier> {
+        let mut out = vec![];
+        for (class, class_largest) in ctx.classes {
+            let mut sizes: Vec<f64> = ranked_offers(ctx.catalog, ctx.offers, class, Capacity::ZERO)
+                .iter()
+                .map(|&o| class.units(&super::super::offer_capacity(ctx.catalog, o)))
+                .collect();
+            sizes.sort_by(f64::total_cmp);
+            sizes.dedup();
+            let mut cuts: BTreeMap<usize, Capacity> = BTreeMap::new();
+            for job in ctx.history.iter().filter(|j| &JobClass::of(j) == class) {
+                let demand = Capacity::from_resources(&job.resources);
+                let u = class.units(&demand);
+                let cut = sizes.iter().position(|&s| u <= s).unwrap_or(sizes.len());
+                let c = cuts.entry(cut).or_insert(Capacity::ZERO);
+                *c = c.component_max(&demand);
+            }
+            let n = cuts.len();
+            for (i, (_, largest)) in cuts.into_iter().enumerate() {
+                if i + 1 < n {
+                    out.push(Tier { class: class.clone(), up_to: Some(largest), largest });
+                } else {
+                    let largest = largest.component_max(class_largest);
+                    out.push(Tier { class: class.clone(), up_to: None, largest });
+                }
+            }
+            if n == 0 {
+                out.push(Tier { class: class.clone(), up_to: None, largest: *class_largest });
+            }
+        }
+        out
+    }
 
     /// Why a window could not be planned (the policy then falls back to bursting only).
     #[derive(Debug, thiserror::Error)]
@@ -175,8 +246,8 @@ mod imp {
     pub struct WindowProblem {
         /// The problem handed to the planner.
         pub problem: PlanningProblem,
-        /// The job class of each queue of the problem.
-        pub classes: Vec<JobClass>,
+        /// The job class and size tier of each queue of the problem.
+        pub tiers: Vec<Tier>,
         /// The point forecast of each class over the window (mean busy units per hour).
         pub point: Vec<Vec<f64>>,
         /// The scenario levels (quantiles) of the demand paths.
@@ -185,31 +256,38 @@ mod imp {
         pub calibration_origins: usize,
     }
 
-    /// Hourly busy units per class over `[from, now)`.
-    fn class_series(
+    /// Hourly busy units per tier over `[from, now)`; each job counts in the tier its route
+    /// would pick.
+    fn tier_series(
         history: &[Job],
+        tiers: &[Tier],
         from: SimTime,
         now: SimTime,
-    ) -> Result<ClassSeries, crate::forecast::ForecastError> {
-        let mut out: ClassSeries = BTreeMap::new();
+    ) -> Result<TierSeries, crate::forecast::ForecastError> {
+        let mut out: TierSeries = BTreeMap::new();
         if now <= from {
             return Ok(out);
         }
         let builder = SeriesBuilder::hourly().with_window(from, now)?;
-        // Series are per (queue, resource class); a job class is a finer cut for GPUs, so
-        // build per class from the class's jobs.
-        let mut by_class: BTreeMap<JobClass, Vec<Job>> = BTreeMap::new();
+        // Series are per (queue, resource class); a tier is a finer cut, so build per tier
+        // from the tier's jobs.
+        let mut by_tier: BTreeMap<usize, Vec<Job>> = BTreeMap::new();
         for job in history {
-            by_class.entry(JobClass::of(job)).or_default().push(job.clone());
-        }
-        for (class, mut jobs) in by_class {
-            let rc = resource_class(&class);
-            for j in &mut jobs {
+            let class = JobClass::of(job);
+            let Some(first) = tiers.iter().position(|t| t.class == class) else { continue };
+            let count = tiers[first..].iter().take_while(|t| t.class == class).count();
+            let demand = Capacity::from_resources(&job.resources);
+            if let Some(i) = tier_of(&tiers[first..first + count], &demand) {
+                let mut j = job.clone();
                 j.queue = QueueId(0);
+                by_tier.entry(first + i).or_default().push(j);
             }
+        }
+        for (i, jobs) in by_tier {
+            let rc = resource_class(&tiers[i].class);
             let series = builder.build(&jobs, Measure::Busy)?;
             if let Some(s) = series.get(&(QueueId(0), rc)) {
-                out.insert(class, s.values.clone());
+                out.insert(i, s.values.clone());
             }
         }
         Ok(out)
@@ -291,16 +369,30 @@ mod imp {
         if den > 0.0 { num / (2.0 * den) } else { 0.0 }
     }
 
-    /// The candidate offers of `class`: the `n` cheapest on demand, then the `n` cheapest on
-    /// spot not already in, in that order.
+    /// The candidate offers of a tier of `class` whose largest job is `largest`: the `n`
+    /// cheapest on demand, then the `n` cheapest on spot not already in, in that order; only
+    /// the largest instances when none holds `largest`.
     fn candidates(
         ctx: &PlanContext<'_>,
         class: &JobClass,
-        largest: crate::shard::Capacity,
+        largest: Capacity,
         n: usize,
         spot: bool,
     ) -> Vec<OfferIx> {
-        let ranked = ranked_offers(ctx.catalog, ctx.offers, class, largest);
+        let mut ranked = ranked_offers(ctx.catalog, ctx.offers, class, largest);
+        // A job larger than any instance spans whole instances, and a shard of small ones
+        // fragments: its nodes fill with small jobs while a large one waits for enough empty
+        // ones. So a tier whose largest job no instance holds is planned on the largest
+        // instances (the fewest nodes per job). Tiers that fit keep every offer: restricting
+        // them to offers that hold their largest job raised cost on HPC2N and Alibaba by a
+        // third on the HPC2N and Alibaba replays, and size tiers already keep small
+        // jobs apart.
+        let size = |o: &OfferIx| super::super::offer_capacity(ctx.catalog, *o);
+        if !ranked.iter().any(|o| largest.fits_in(&size(o)))
+            && let Some(most) = ranked.iter().map(|o| size(o).cpu_milli).max()
+        {
+            ranked.retain(|o| size(o).cpu_milli == most);
+        }
         let mut out: Vec<OfferIx> = ranked.iter().take(n).copied().collect();
         if spot {
             let mut by_spot: Vec<(f64, usize, OfferIx)> = ranked
@@ -338,33 +430,38 @@ mod imp {
         let from = SimTime(now.0.saturating_sub(span.0));
         // Whole hours back from `now`, so that hour-of-week positions line up with the window.
         let from = SimTime(now.0 - (now.0 - from.0) / HOUR.0 * HOUR.0);
-        let series = class_series(ctx.history, from, now)?;
-        let mut pools = vec![];
+        let all_tiers = size_tiers(ctx);
+        let series = tier_series(ctx.history, &all_tiers, from, now)?;
+        let mut pools: Vec<Pool> = vec![];
         let mut queues = vec![];
-        let mut classes = vec![];
+        let mut tiers = vec![];
         let mut points = vec![];
         let mut levels = vec![];
         let mut origins = 0;
         let scenarios = config.scenarios.max(1) as usize;
-        for (class, largest) in ctx.classes {
-            let offers =
-                candidates(ctx, class, *largest, config.pools_per_class as usize, config.spot);
+        for (i, tier) in all_tiers.iter().enumerate() {
+            let class = &tier.class;
             let rc = resource_class(class);
             let tag = Some(class.label());
-            let before = pools.len();
-            for o in offers {
-                if let Some(mut pool) = Pool::from_offer(ctx.catalog, o, rc) {
+            let mut offers = vec![];
+            for o in
+                candidates(ctx, class, tier.largest, config.pools_per_class as usize, config.spot)
+            {
+                let shared = pools.iter().any(|p| p.offer == o && p.gpu_kind == tag);
+                if !shared {
+                    let Some(mut pool) = Pool::from_offer(ctx.catalog, o, rc) else { continue };
                     pool.gpu_kind = tag.clone();
                     if !config.spot {
                         pool.spot = None;
                     }
                     pools.push(pool);
                 }
+                offers.push(o);
             }
-            if pools.len() == before {
+            if offers.is_empty() {
                 continue;
             }
-            let history = series.get(class).cloned().unwrap_or_default();
+            let history = series.get(&i).cloned().unwrap_or_default();
             let ClassForecast { point, paths, origins: n } = if history.is_empty() {
                 ClassForecast::point_only(vec![0.0; window_h])
             } else {
@@ -385,10 +482,10 @@ mod imp {
                 class: rc,
                 gpu_kind: tag,
                 regions: vec![],
-                offers: vec![],
+                offers,
                 demand: paths,
             });
-            classes.push(class.clone());
+            tiers.push(tier.clone());
             points.push(point);
         }
         if queues.is_empty() {
@@ -414,7 +511,7 @@ mod imp {
                 spot_lost_hours_per_interruption: lost_hours_per_interruption(ctx.history),
             },
         };
-        Ok(WindowProblem { problem, classes, point: points, levels, calibration_origins: origins })
+        Ok(WindowProblem { problem, tiers, point: points, levels, calibration_origins: origins })
     }
 
     /// The solver settings of `config`.
@@ -498,7 +595,7 @@ mod imp {
                             .routes
                             .iter()
                             .filter(|r| r.shard == i)
-                            .map(|r| r.class.label())
+                            .map(Route::label)
                             .collect(),
                         reserve: s
                             .reserve
@@ -524,7 +621,7 @@ mod imp {
                 "shards": shards,
                 "forecast": {
                     "model": "MeanProfile168x4 + split-conformal quantile paths",
-                    "classes": wp.classes.iter().map(JobClass::label).collect::<Vec<_>>(),
+                    "classes": wp.tiers.iter().map(Tier::label).collect::<Vec<_>>(),
                     "levels": wp.levels,
                     "calibration_origins": wp.calibration_origins,
                     "mean_units": wp.point.iter()
@@ -551,6 +648,31 @@ mod imp {
         }
     }
 
+    /// Per shard of `plan`, the offers other than its own that every tier routed to it may
+    /// use, in pool order: fallbacks that hold all the jobs the shard takes.
+    fn shard_alternatives(wp: &WindowProblem, plan: &Plan) -> Vec<Vec<OfferIx>> {
+        let queue_of =
+            |r: &Route| wp.tiers.iter().position(|t| t.class == r.class && t.up_to == r.up_to);
+        (0..plan.shards.len())
+            .map(|i| {
+                let own = plan.shards[i].offer;
+                let queues: Vec<usize> =
+                    plan.routes.iter().filter(|r| r.shard == i).filter_map(queue_of).collect();
+                let mut out: Vec<OfferIx> = vec![];
+                for p in &wp.problem.pools {
+                    let usable = |q: &usize| {
+                        let queue = &wp.problem.queues[*q];
+                        queue.gpu_kind == p.gpu_kind && queue.offers.contains(&p.offer)
+                    };
+                    if p.offer != own && !out.contains(&p.offer) && queues.iter().all(usable) {
+                        out.push(p.offer);
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
     /// The controller's plan from the planner's answer.
     fn to_plan(ctx: &PlanContext<'_>, wp: &WindowProblem, answer: &WindowPlan) -> Plan {
         let mut plan = Plan::default();
@@ -568,23 +690,33 @@ mod imp {
                 plan.shards.push(ShardPlan { offer, reserve: None });
                 plan.shards.len() - 1
             });
-            plan.routes.push(Route { queue: None, class: wp.classes[q].clone(), shard: index });
+            let tier = &wp.tiers[q];
+            plan.routes.push(Route {
+                queue: None,
+                class: tier.class.clone(),
+                up_to: tier.up_to,
+                shard: index,
+            });
         }
+        let alternatives = shard_alternatives(wp, &plan);
         for r in &answer.reservations {
             if r.count == 0 {
                 continue;
             }
             let offer = pools[r.pool].offer;
             let Some(&index) = shard_of_offer.get(&offer) else { continue };
-            // The planned product, then the same product in the class's other pools.
-            let tag = &pools[r.pool].gpu_kind;
+            // The planned product, then the same product in the other pools that hold every
+            // tier routed to the shard.
             let mut cands = vec![ReserveCandidate { offer, product: r.kind }];
-            for p in pools.iter().filter(|p| &p.gpu_kind == tag && p.offer != offer) {
+            for &o in &alternatives[index] {
                 if cands.len() > FALLBACKS {
                     break;
                 }
-                if p.products.iter().any(|k| k.kind == r.kind) {
-                    cands.push(ReserveCandidate { offer: p.offer, product: r.kind });
+                let sells = pools
+                    .iter()
+                    .any(|p| p.offer == o && p.products.iter().any(|k| k.kind == r.kind));
+                if sells {
+                    cands.push(ReserveCandidate { offer: o, product: r.kind });
                 }
             }
             let shard = &mut plan.shards[index];
@@ -615,23 +747,10 @@ mod imp {
             self.fallbacks.clear();
             match self.plan_window(now, ctx) {
                 Ok((wp, answer, plan)) => {
-                    for (i, shard) in plan.shards.iter().enumerate() {
+                    let alternatives = shard_alternatives(&wp, &plan);
+                    for (i, (shard, others)) in plan.shards.iter().zip(alternatives).enumerate() {
                         self.options.insert(i, burst_options(&answer, &wp, shard.offer));
-                        let tag = wp
-                            .problem
-                            .pools
-                            .iter()
-                            .find(|p| p.offer == shard.offer)
-                            .map(|p| p.gpu_kind.clone());
-                        let fallbacks = wp
-                            .problem
-                            .pools
-                            .iter()
-                            .filter(|p| Some(&p.gpu_kind) == tag.as_ref() && p.offer != shard.offer)
-                            .map(|p| p.offer)
-                            .take(FALLBACKS)
-                            .collect();
-                        self.fallbacks.insert(i, fallbacks);
+                        self.fallbacks.insert(i, others.into_iter().take(FALLBACKS).collect());
                     }
                     let json = Predictive::plan_json(ctx, now, &wp, &answer, &plan);
                     self.records.retain(|r| r.window != ctx.window.index);
@@ -655,7 +774,12 @@ mod imp {
                             ranked.iter().skip(1).take(FALLBACKS).copied().collect(),
                         );
                         self.options.insert(index, vec![LaunchOption::OnDemand]);
-                        plan.routes.push(Route { queue: None, class: class.clone(), shard: index });
+                        plan.routes.push(Route {
+                            queue: None,
+                            class: class.clone(),
+                            up_to: None,
+                            shard: index,
+                        });
                     }
                     let json = serde_json::to_string_pretty(&serde_json::json!({
                         "window": {

@@ -56,6 +56,18 @@ impl Capacity {
             && self.gpu_milli <= other.gpu_milli
     }
 
+    /// The component-wise maximum: the smallest capacity both fit in.
+    pub const fn component_max(&self, other: &Capacity) -> Capacity {
+        const fn max(a: u64, b: u64) -> u64 {
+            if a > b { a } else { b }
+        }
+        Capacity {
+            cpu_milli: max(self.cpu_milli, other.cpu_milli),
+            memory_mib: max(self.memory_mib, other.memory_mib),
+            gpu_milli: max(self.gpu_milli, other.gpu_milli),
+        }
+    }
+
     /// Whether every component is zero.
     pub const fn is_zero(&self) -> bool {
         self.cpu_milli == 0 && self.memory_mib == 0 && self.gpu_milli == 0

@@ -115,6 +115,11 @@ pub struct Sla {
     pub wait_target_s: f64,
     /// Share of submitted jobs that completed with a wait at or under the target.
     pub attained: f64,
+    /// The share the SLA asks for (`policy.sla_share`, default 0.99).
+    pub share_target: f64,
+    /// Whether `attained` reached `share_target`: a policy that misses it is not compared on
+    /// cost (a cheap plan that leaves jobs waiting is not a better plan).
+    pub met: bool,
 }
 
 /// A cloud run's bill, in US dollars (exact sums of micro-dollar charges).
@@ -192,6 +197,7 @@ impl Summary {
         trace: &Trace,
         outcome: &RunOutcome,
         sla_wait: SimDuration,
+        sla_share: f64,
     ) -> Summary {
         let mut counts = JobCounts { submitted: trace.jobs.len() as u64, ..JobCounts::default() };
         let mut waits = Vec::with_capacity(trace.jobs.len());
@@ -218,13 +224,16 @@ impl Summary {
                 }
             }
         }
+        let attained = if counts.submitted == 0 {
+            1.0
+        } else {
+            within_target as f64 / counts.submitted as f64
+        };
         let sla = Sla {
             wait_target_s: sla_wait.as_secs_f64(),
-            attained: if counts.submitted == 0 {
-                1.0
-            } else {
-                within_target as f64 / counts.submitted as f64
-            },
+            attained,
+            share_target: sla_share,
+            met: attained >= sla_share,
         };
         let makespan = last_end.saturating_since(outcome.start);
         let utilisation = (makespan.0 > 0 && outcome.capacity > 0).then(|| {

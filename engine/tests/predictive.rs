@@ -1,0 +1,109 @@
+//! The predictive policy's size tiers on the test catalog (`common::catalog`: four offers,
+//! every one 4 vCPUs): a class is cut where its jobs outgrow an instance size, and the plan
+//! routes each tier on its own, smallest first.
+
+#![cfg(feature = "planner")]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{all_offers, catalog, cpu_job, hours};
+use engine::policy::{JobClass, PlanContext, Predictive, PredictiveConfig, Tier, Window};
+use engine::shard::Capacity;
+use engine::{Job, SimDuration, SimTime};
+
+fn vcpus(n: u64) -> Capacity {
+    // `cpu_job` gives each vCPU 1 GiB.
+    Capacity { cpu_milli: n * 1000, memory_mib: n * 1024, gpu_milli: 0 }
+}
+
+/// Two weeks of hourly jobs, of 1, 2 and 4 vCPUs and, when `big`, 8 vCPUs every sixth hour.
+fn history(big: bool) -> Vec<Job> {
+    (0..14 * 24)
+        .map(|h| {
+            let size = match h % 6 {
+                0 if big => 8,
+                0 | 1 => 1,
+                2 | 3 => 2,
+                _ => 4,
+            };
+            cpu_job(h, hours(h), size, SimDuration::from_hours(1))
+        })
+        .collect()
+}
+
+fn classes(history: &[Job]) -> BTreeMap<JobClass, Capacity> {
+    let largest = history
+        .iter()
+        .map(|j| Capacity::from_resources(&j.resources))
+        .fold(Capacity::ZERO, |a, b| a.component_max(&b));
+    BTreeMap::from([(JobClass::Cpu, largest)])
+}
+
+fn window() -> Window {
+    Window { index: 0, start: hours(14 * 24), end: hours(15 * 24) }
+}
+
+#[test]
+fn predictive_size_tiers_cut_a_class_where_its_jobs_outgrow_an_instance() {
+    let (cat, offers) = (catalog(), all_offers());
+    // Jobs of 1 to 4 vCPUs fit a 4-vCPU instance; the 8-vCPU ones span two: two tiers, the
+    // first bounded by its largest job (4 vCPUs, 4 GiB), the last taking the rest.
+    let jobs = history(true);
+    let cls = classes(&jobs);
+    let ctx = PlanContext {
+        catalog: &cat,
+        offers: &offers,
+        window: window(),
+        history: &jobs,
+        classes: &cls,
+    };
+    let tiers = engine::policy::size_tiers(&ctx);
+    assert_eq!(
+        tiers,
+        vec![
+            Tier { class: JobClass::Cpu, up_to: Some(vcpus(4)), largest: vcpus(4) },
+            Tier { class: JobClass::Cpu, up_to: None, largest: vcpus(8) },
+        ]
+    );
+    assert_eq!(tiers.iter().map(Tier::label).collect::<Vec<_>>(), ["cpu<=4", "cpu"]);
+    // Without the 8-vCPU jobs every job fits one instance: one tier, unbounded.
+    let jobs = history(false);
+    let cls = classes(&jobs);
+    let ctx = PlanContext {
+        catalog: &cat,
+        offers: &offers,
+        window: window(),
+        history: &jobs,
+        classes: &cls,
+    };
+    assert_eq!(
+        engine::policy::size_tiers(&ctx),
+        vec![Tier { class: JobClass::Cpu, up_to: None, largest: vcpus(4) }]
+    );
+}
+
+#[test]
+fn predictive_plan_routes_each_size_tier_smallest_first() {
+    let (cat, offers) = (catalog(), all_offers());
+    let jobs = history(true);
+    let cls = classes(&jobs);
+    let ctx = PlanContext {
+        catalog: &cat,
+        offers: &offers,
+        window: window(),
+        history: &jobs,
+        classes: &cls,
+    };
+    let config = PredictiveConfig { history_days: 14, ..PredictiveConfig::default() };
+    let now = SimTime(window().start.0);
+    let (wp, _, plan) = Predictive::new(config).plan_window(now, &ctx).expect("plans");
+    assert_eq!(wp.tiers.len(), 2);
+    let routes: Vec<(String, Option<Capacity>)> =
+        plan.routes.iter().map(|r| (r.label(), r.up_to)).collect();
+    assert_eq!(routes, [("cpu<=4".to_owned(), Some(vcpus(4))), ("cpu".to_owned(), None)]);
+    for r in &plan.routes {
+        assert!(r.shard < plan.shards.len(), "route {r:?} has a shard");
+    }
+}
