@@ -106,14 +106,37 @@ fn runs_group_by_policy_with_means_and_intervals_of_their_summaries() {
                 group.key
             );
         }
-        // Neither policy reserves anything.
+        // Neither policy reserves anything, and no run asked for the oracle.
         assert_eq!(group.estimate(Metric::ReservedUtilisation), None);
+        assert_eq!(group.estimate(Metric::CostRatioToOracle), None);
     }
     let table = cmp.to_string();
     assert!(table.contains("on_demand") && table.contains("3 (1, 2, 3)"), "{table}");
     assert!(table.contains(" ± "), "{table}");
     let reserved = table.lines().find(|l| l.starts_with("reserved utilisation")).unwrap();
     assert_eq!(reserved.matches('–').count(), 2, "{table}");
+}
+
+/// With `[report] oracle = true` the comparison carries each run's cost ratio to the oracle.
+#[cfg(feature = "planner")]
+#[test]
+fn compare_shows_each_runs_cost_ratio_to_the_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = (1..=2)
+        .map(|seed| {
+            let seed_set = format!("run.seed={seed}");
+            let sets = ["workload.synthetic.jobs=300", seed_set.as_str(), "report.oracle=true"];
+            run_into("cloud-mixed-spot.toml", &sets, &dir.path().join(format!("r{seed}")))
+        })
+        .collect();
+    let ratios: Vec<f64> = runs.iter().map(|d| num(&summary(d), "cost_ratio_to_oracle")).collect();
+    assert!(ratios.iter().all(|r| *r >= 1.0), "the oracle is a lower bound: {ratios:?}");
+    let cmp = compare::compare(&runs, GroupBy::Policy).unwrap();
+    let e = cmp.groups[0].estimate(Metric::CostRatioToOracle).unwrap();
+    assert_eq!(e.n, 2);
+    assert!(close(e.mean, (ratios[0] + ratios[1]) / 2.0), "{e:?} vs {ratios:?}");
+    let table = cmp.to_string();
+    assert!(table.lines().any(|l| l.starts_with("cost / oracle")), "{table}");
 }
 
 #[test]

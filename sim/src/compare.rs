@@ -58,6 +58,8 @@ pub enum Metric {
     CostTotal,
     /// `cost_usd.total / jobs.completed` per run, USD (missing when nothing completed).
     CostPerCompletedJob,
+    /// `cost_ratio_to_oracle` (missing unless the run had `[report] oracle = true`).
+    CostRatioToOracle,
     /// `cost_usd.idle / cost_usd.total` per run (missing when nothing was charged).
     IdleShare,
     /// `wait_s.mean`, seconds.
@@ -78,9 +80,10 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in the order of the table and the files.
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 11] = [
         Metric::CostTotal,
         Metric::CostPerCompletedJob,
+        Metric::CostRatioToOracle,
         Metric::IdleShare,
         Metric::WaitMean,
         Metric::WaitP95,
@@ -96,6 +99,7 @@ impl Metric {
         match self {
             Metric::CostTotal => "cost_usd",
             Metric::CostPerCompletedJob => "cost_per_completed_job_usd",
+            Metric::CostRatioToOracle => "cost_ratio_to_oracle",
             Metric::IdleShare => "idle_share",
             Metric::WaitMean => "wait_mean_s",
             Metric::WaitP95 => "wait_p95_s",
@@ -112,6 +116,7 @@ impl Metric {
         match self {
             Metric::CostTotal => "cost (USD)",
             Metric::CostPerCompletedJob => "cost / completed job (USD)",
+            Metric::CostRatioToOracle => "cost / oracle",
             Metric::IdleShare => "idle share (%)",
             Metric::WaitMean => "wait mean (s)",
             Metric::WaitP95 => "wait p95 (s)",
@@ -132,6 +137,7 @@ impl Metric {
     fn decimals(self) -> usize {
         match self {
             Metric::CostPerCompletedJob => 4,
+            Metric::CostRatioToOracle => 3,
             Metric::JobsCompleted | Metric::JobsFailed | Metric::JobsRejected => 1,
             _ => 2,
         }
@@ -442,6 +448,10 @@ pub fn read_run(path: &Path) -> Result<Run, CompareError> {
         None | Some(Value::Null) => None,
         Some(_) => Some(number("reserved_utilisation")?),
     };
+    let ratio = match json.get("cost_ratio_to_oracle") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(number("cost_ratio_to_oracle")?),
+    };
     let policy = match at(&json, "cloud.policy") {
         None | Some(Value::Null) => None,
         Some(_) => Some(string("cloud.policy")?),
@@ -449,6 +459,7 @@ pub fn read_run(path: &Path) -> Result<Run, CompareError> {
     let mut metrics = vec![None; Metric::ALL.len()];
     metrics[Metric::CostTotal as usize] = cost;
     metrics[Metric::CostPerCompletedJob as usize] = cost_per_job;
+    metrics[Metric::CostRatioToOracle as usize] = ratio;
     metrics[Metric::IdleShare as usize] = idle_share;
     metrics[Metric::WaitMean as usize] = Some(number("wait_s.mean")?);
     metrics[Metric::WaitP95 as usize] = Some(number("wait_s.p95")?);
