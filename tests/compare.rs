@@ -131,6 +131,10 @@ fn compare_shows_each_runs_cost_ratio_to_the_oracle() {
         .collect();
     let ratios: Vec<f64> = runs.iter().map(|d| num(&summary(d), "cost_ratio_to_oracle")).collect();
     assert!(ratios.iter().all(|r| *r >= 1.0), "the oracle is a lower bound: {ratios:?}");
+    // report.html shows the bound and the ratio too.
+    let html = std::fs::read_to_string(runs[0].join("report.html")).unwrap();
+    let row = format!("<th>cost ratio to oracle</th><td>{:.3}</td>", ratios[0]);
+    assert!(html.contains(&row), "{row} not in report.html");
     let cmp = compare::compare(&runs, GroupBy::Policy).unwrap();
     let e = cmp.groups[0].estimate(Metric::CostRatioToOracle).unwrap();
     assert_eq!(e.n, 2);

@@ -85,9 +85,11 @@ pub fn render(summary: &Summary, figures: &[String], scenario_text: &str) -> Str
         &mut html,
         "SLA",
         &format!(
-            "{:.1} % completed within {} s",
+            "{:.1} % completed within {} s (target {:.1} %: {})",
             summary.sla.attained * 100.0,
-            summary.sla.wait_target_s
+            summary.sla.wait_target_s,
+            summary.sla.share_target * 100.0,
+            if summary.sla.met { "met" } else { "missed" }
         ),
     );
     html.push_str("</table>\n");
@@ -108,6 +110,16 @@ pub fn render(summary: &Summary, figures: &[String], scenario_text: &str) -> Str
         }
         if let Some(u) = summary.reserved_utilisation {
             row(&mut html, "reserved capacity used", &format!("{:.1} %", u * 100.0));
+        }
+        if let (Some(oracle), Some(ratio)) = (&summary.oracle, summary.cost_ratio_to_oracle) {
+            let bound = oracle.get("cost_usd").and_then(serde_json::Value::as_f64);
+            let method = oracle.get("method").and_then(serde_json::Value::as_str);
+            row(
+                &mut html,
+                "oracle (perfect-foresight lower bound)",
+                &format!("{:.2} ({})", bound.unwrap_or(f64::NAN), method.unwrap_or("?")),
+            );
+            row(&mut html, "cost ratio to oracle", &format!("{ratio:.3}"));
         }
         html.push_str("</table>\n");
     }
