@@ -208,3 +208,65 @@ fn the_oracle_sees_spot_prices_below_the_mean() {
     assert!(oracle.cost_usd <= paid, "oracle {} above the policy's {paid}", oracle.cost_usd);
     assert!(oracle.cost_usd > 0.5 * paid, "oracle {} implausibly low", oracle.cost_usd);
 }
+
+/// A predictive run's report draws each tier's forecast against the demand that arrived:
+/// `forecast.svg` and `.png`, inlined in `report.html`, from `plans/*.json` whose hourly
+/// forecast covers each planned window (168 hours, band from the 0.1 to the 0.9 scenario).
+/// The workload: about six weeks of one synthetic queue; the first three are history (the
+/// conformal band needs 15 days: a 168-hour profile and a 192-hour horizon).
+#[test]
+fn a_predictive_run_with_the_oracle_draws_its_forecast_against_demand() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = tests::workspace_root().join("scenarios/catalogs/bundled.toml");
+    let scenario = format!(
+        r#"
+[run]
+seed = 3
+[workload.synthetic]
+jobs = 3000
+[workload.synthetic.spec]
+start = "2026-01-05T00:00:00Z"
+[[workload.synthetic.spec.queues]]
+name = "batch"
+rate_per_hour = 3
+daily_amplitude = 0.6
+runtime = {{ kind = "lognormal", median = 1800, sigma = 1.0, min = 60, max = 20000 }}
+vcpus = {{ kind = "power_of_two", min = 1, max = 16, ratio = 0.5 }}
+[platform]
+kind = "cloud"
+catalog = {catalog:?}
+window_h = 168
+lead_h = 24
+history_days = 21
+[policy.planner]
+history_days = 21
+[report]
+oracle = true
+"#
+    );
+    let path = dir.path().join("predictive.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let loaded = sim::scenario::Scenario::load(&path, &[]).expect("the scenario loads");
+    let result = sim::run::run(&loaded, &mut |_| {}).expect("runs");
+    let out = dir.path().join("out");
+    result.write(&out).expect("writes");
+    let mut planned = 0;
+    for entry in std::fs::read_dir(out.join("plans")).unwrap() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let Some(hourly) = doc["forecast"]["hourly"].as_array() else { continue };
+        planned += 1;
+        for tier in hourly {
+            for key in ["point", "lower", "upper"] {
+                assert_eq!(tier[key].as_array().map(Vec::len), Some(168), "{key} of {tier}");
+            }
+            assert_eq!(tier["levels"], serde_json::json!([0.1, 0.9]));
+        }
+    }
+    assert!(planned >= 1, "some window was planned");
+    let svg = std::fs::read_to_string(out.join("forecast.svg")).expect("forecast.svg");
+    assert!(svg.contains("forecast against demand") && svg.contains("band q0.10"), "{svg:.300}");
+    assert!(std::fs::read(out.join("forecast.png")).unwrap().starts_with(b"\x89PNG"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("forecast against demand"), "the figure is inlined");
+}

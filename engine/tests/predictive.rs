@@ -107,3 +107,50 @@ fn predictive_plan_routes_each_size_tier_smallest_first() {
         assert!(r.shard < plan.shards.len(), "route {r:?} has a shard");
     }
 }
+
+/// The realised series the report draws against the forecast, by hand: tiers `cpu<=4` and
+/// `cpu`; a 2-vCPU job from 0:30 for 1.5 h is in the first (0.5 h × 2 in hour 0, 2 in hour
+/// 1); an 8-vCPU job from 1:00 for 30 min in the second (8 × 0.5 in hour 1); a job
+/// that ended before the window counts nowhere.
+#[test]
+fn tier_series_is_the_busy_units_of_each_tiers_jobs() {
+    let tiers = [
+        Tier { class: JobClass::Cpu, up_to: Some(vcpus(4)), largest: vcpus(4) },
+        Tier { class: JobClass::Cpu, up_to: None, largest: vcpus(8) },
+    ];
+    let start = hours(10);
+    let jobs = [
+        cpu_job(1, SimTime(start.0 + 1_800_000_000), 2, SimDuration::from_secs(5_400)),
+        cpu_job(2, hours(11), 8, SimDuration::from_secs(1_800)),
+        cpu_job(3, hours(2), 4, SimDuration::from_hours(1)),
+    ];
+    let series = engine::policy::tier_series(&jobs, &tiers, start, hours(13)).unwrap();
+    assert_eq!(series[&0], [1.0, 2.0, 0.0]);
+    assert_eq!(series[&1], [0.0, 4.0, 0.0]);
+}
+
+/// The record of a planned window carries its forecast per tier, hour by hour, with the band
+/// of the lowest and highest of the five scenarios (levels 0.1 and 0.9).
+#[test]
+fn a_planned_window_records_each_tiers_forecast_and_band() {
+    let (cat, offers) = (catalog(), all_offers());
+    let jobs = history(true);
+    let cls = classes(&jobs);
+    let ctx = PlanContext {
+        catalog: &cat,
+        offers: &offers,
+        window: window(),
+        history: &jobs,
+        classes: &cls,
+    };
+    let config = PredictiveConfig { history_days: 14, ..PredictiveConfig::default() };
+    let (wp, _, _) = Predictive::new(config).plan_window(window().start, &ctx).expect("plans");
+    let forecasts = wp.tier_forecasts();
+    assert_eq!(forecasts.len(), 2);
+    for f in &forecasts {
+        assert_eq!(f.start, window().start);
+        assert_eq!(f.levels, (0.1, 0.9));
+        assert_eq!((f.point.len(), f.lower.len(), f.upper.len()), (24, 24, 24));
+        assert!(f.lower.iter().zip(&f.upper).all(|(l, u)| l <= u), "{f:?}");
+    }
+}

@@ -148,7 +148,11 @@ impl RunResult {
                 }
             }
         }
-        let cloud = self.cloud.as_ref().map(|c| (c.catalog.as_ref(), c.timeline.as_slice()));
+        let cloud = self.cloud.as_ref().map(|c| crate::report::figures::CloudFigures {
+            catalog: c.catalog.as_ref(),
+            timeline: &c.timeline,
+            plans: &c.plans,
+        });
         let svgs = crate::report::figures::write_all(
             dir,
             &self.summary,

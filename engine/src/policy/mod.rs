@@ -31,9 +31,9 @@ pub use baselines::{
 };
 #[cfg(feature = "planner")]
 pub use predictive::{
-    Predictive, PredictiveError, Tier, WindowProblem, build_window_problem, size_tiers,
+    Predictive, PredictiveError, WindowProblem, build_window_problem, size_tiers,
 };
-pub use predictive::{PredictiveConfig, WindowRecord};
+pub use predictive::{PredictiveConfig, Tier, TierForecast, TierSeries, WindowRecord, tier_series};
 
 use std::collections::BTreeMap;
 

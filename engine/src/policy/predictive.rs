@@ -35,9 +35,16 @@
 //! tier's queue lists its candidate offers ([`QueueDemand::offers`]), so that the planner's
 //! eligibility is exactly "this offer holds this tier's jobs".
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::OnDemandConfig;
+use super::{JobClass, OnDemandConfig};
+use crate::forecast::{Measure, ResourceClass, SeriesBuilder};
+use crate::ids::QueueId;
+use crate::job::Job;
+use crate::shard::Capacity;
+use crate::time::SimTime;
 
 /// The predictive policy's knobs (`[policy.planner]` in a scenario).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,16 +127,114 @@ impl Default for PredictiveConfig {
 }
 
 /// What a policy planned for one window, for the run's `plan.json`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WindowRecord {
     /// The window's index.
     pub window: u32,
     /// The plan as a JSON document.
     pub json: String,
+    /// The forecast the plan was made on, per size tier (empty when the window was not
+    /// planned).
+    pub forecast: Vec<TierForecast>,
+}
+
+/// One tier's forecast of a window, hour by hour from the window's start, in busy units
+/// ([`Measure::Busy`]: vCPUs or GPUs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TierForecast {
+    /// The tier.
+    pub tier: Tier,
+    /// The window's first hour.
+    pub start: SimTime,
+    /// The point forecast.
+    pub point: Vec<f64>,
+    /// The lowest and highest scenario paths (quantile levels `levels`): the band the planner
+    /// hedged over. Both equal `point` when the forecast had no calibration.
+    pub lower: Vec<f64>,
+    /// See `lower`.
+    pub upper: Vec<f64>,
+    /// The quantile levels of `lower` and `upper`.
+    pub levels: (f64, f64),
+}
+
+/// A size tier of a job class: the class's jobs no larger than `up_to` (and not taken by
+/// an earlier tier of the class), or, for the class's last tier (`up_to` is `None`), every
+/// job the others do not take. A job's tier is the one its route picks (see [`Route`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tier {
+    /// The job class.
+    pub class: JobClass,
+    /// The largest job (component-wise) the tier takes, `None` for any size.
+    pub up_to: Option<Capacity>,
+    /// The largest job (component-wise) its candidate offers must hold.
+    pub largest: Capacity,
+}
+
+impl Tier {
+    /// `cpu`, `cpu<=4`, `gpu:T4<=1`: the class, and its bound in units when it has one.
+    pub fn label(&self) -> String {
+        self.class.tier_label(self.up_to.as_ref())
+    }
+}
+
+/// The index of the tier of `tiers` (one class's, in order) that takes a job of `demand`.
+fn tier_of(tiers: &[Tier], demand: &Capacity) -> Option<usize> {
+    tiers
+        .iter()
+        .position(|t| t.up_to.is_none_or(|u| demand.fits_in(&u)))
+        .or(tiers.len().checked_sub(1))
+}
+
+/// Hourly busy units per tier, by index into the tiers.
+pub type TierSeries = BTreeMap<usize, Vec<f64>>;
+
+/// Hourly busy units ([`Measure::Busy`]) per tier over `[from, now)`, by index into `tiers`;
+/// each job counts in the tier its route would pick. The predictive policy forecasts these
+/// series; the run's report draws the realised ones against the forecast.
+pub fn tier_series(
+    history: &[Job],
+    tiers: &[Tier],
+    from: SimTime,
+    now: SimTime,
+) -> Result<TierSeries, crate::forecast::ForecastError> {
+    let mut out: TierSeries = BTreeMap::new();
+    if now <= from {
+        return Ok(out);
+    }
+    let builder = SeriesBuilder::hourly().with_window(from, now)?;
+    // Series are per (queue, resource class); a tier is a finer cut, so build per tier
+    // from the tier's jobs.
+    let mut by_tier: BTreeMap<usize, Vec<Job>> = BTreeMap::new();
+    for job in history {
+        let class = JobClass::of(job);
+        let Some(first) = tiers.iter().position(|t| t.class == class) else { continue };
+        let count = tiers[first..].iter().take_while(|t| t.class == class).count();
+        let demand = Capacity::from_resources(&job.resources);
+        if let Some(i) = tier_of(&tiers[first..first + count], &demand) {
+            let mut j = job.clone();
+            j.queue = QueueId(0);
+            by_tier.entry(first + i).or_default().push(j);
+        }
+    }
+    for (i, jobs) in by_tier {
+        let rc = resource_class(&tiers[i].class);
+        let series = builder.build(&jobs, Measure::Busy)?;
+        if let Some(s) = series.get(&(QueueId(0), rc)) {
+            out.insert(i, s.values.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn resource_class(class: &JobClass) -> ResourceClass {
+    match class {
+        JobClass::Cpu => ResourceClass::Vcpu,
+        JobClass::Gpu(_) => ResourceClass::Gpu,
+    }
 }
 
 #[cfg(feature = "planner")]
-pub use imp::{Predictive, PredictiveError, Tier, WindowProblem, build_window_problem, size_tiers};
+pub use imp::{Predictive, PredictiveError, WindowProblem, build_window_problem, size_tiers};
 
 #[cfg(feature = "planner")]
 mod imp {
@@ -141,11 +246,11 @@ mod imp {
         FALLBACKS, JobClass, Plan, PlanContext, Policy, Route, Scale, ScaleContext, ShardPlan,
         ranked_offers, scale_shards,
     };
-    use super::{PredictiveConfig, WindowRecord};
+    use super::{PredictiveConfig, Tier, TierForecast, WindowRecord, resource_class, tier_series};
     use crate::broker::ReserveCandidate;
     use crate::cloud::{LaunchOption, OfferIx};
     use crate::forecast::conformal::ConformalQuantiles;
-    use crate::forecast::{Forecaster, MeanProfile, Measure, ResourceClass, SeriesBuilder};
+    use crate::forecast::{Forecaster, MeanProfile};
     use crate::ids::QueueId;
     use crate::job::Job;
     use crate::planner::{
@@ -156,37 +261,6 @@ mod imp {
     use crate::time::{SimDuration, SimTime};
 
     const HOUR: SimDuration = SimDuration::from_hours(1);
-
-    /// Hourly busy units per tier, by index into the tiers.
-    type TierSeries = BTreeMap<usize, Vec<f64>>;
-
-    /// A size tier of a job class: the class's jobs no larger than `up_to` (and not taken by
-    /// an earlier tier of the class), or, for the class's last tier (`up_to` is `None`), every
-    /// job the others do not take. A job's tier is the one its route picks (see [`Route`]).
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct Tier {
-        /// The job class.
-        pub class: JobClass,
-        /// The largest job (component-wise) the tier takes, `None` for any size.
-        pub up_to: Option<Capacity>,
-        /// The largest job (component-wise) its candidate offers must hold.
-        pub largest: Capacity,
-    }
-
-    impl Tier {
-        /// `cpu`, `cpu<=4`, `gpu:T4<=1`: the class, and its bound in units when it has one.
-        pub fn label(&self) -> String {
-            self.class.tier_label(self.up_to.as_ref())
-        }
-    }
-
-    /// The index of the tier of `tiers` (one class's, in order) that takes a job of `demand`.
-    fn tier_of(tiers: &[Tier], demand: &Capacity) -> Option<usize> {
-        tiers
-            .iter()
-            .position(|t| t.up_to.is_none_or(|u| demand.fits_in(&u)))
-            .or(tiers.len().checked_sub(1))
-    }
 
     /// The size tiers of every class of `ctx` (in class order, each class's in size order):
     /// the class's jobs in the history are cut at the unit sizes of the instance types that
@@ -256,47 +330,24 @@ mod imp {
         pub calibration_origins: usize,
     }
 
-    /// Hourly busy units per tier over `[from, now)`; each job counts in the tier its route
-    /// would pick.
-    fn tier_series(
-        history: &[Job],
-        tiers: &[Tier],
-        from: SimTime,
-        now: SimTime,
-    ) -> Result<TierSeries, crate::forecast::ForecastError> {
-        let mut out: TierSeries = BTreeMap::new();
-        if now <= from {
-            return Ok(out);
-        }
-        let builder = SeriesBuilder::hourly().with_window(from, now)?;
-        // Series are per (queue, resource class); a tier is a finer cut, so build per tier
-        // from the tier's jobs.
-        let mut by_tier: BTreeMap<usize, Vec<Job>> = BTreeMap::new();
-        for job in history {
-            let class = JobClass::of(job);
-            let Some(first) = tiers.iter().position(|t| t.class == class) else { continue };
-            let count = tiers[first..].iter().take_while(|t| t.class == class).count();
-            let demand = Capacity::from_resources(&job.resources);
-            if let Some(i) = tier_of(&tiers[first..first + count], &demand) {
-                let mut j = job.clone();
-                j.queue = QueueId(0);
-                by_tier.entry(first + i).or_default().push(j);
-            }
-        }
-        for (i, jobs) in by_tier {
-            let rc = resource_class(&tiers[i].class);
-            let series = builder.build(&jobs, Measure::Busy)?;
-            if let Some(s) = series.get(&(QueueId(0), rc)) {
-                out.insert(i, s.values.clone());
-            }
-        }
-        Ok(out)
-    }
-
-    fn resource_class(class: &JobClass) -> ResourceClass {
-        match class {
-            JobClass::Cpu => ResourceClass::Vcpu,
-            JobClass::Gpu(_) => ResourceClass::Gpu,
+    impl WindowProblem {
+        /// Each tier's forecast: the point and the band of the lowest and highest scenario.
+        pub fn tier_forecasts(&self) -> Vec<TierForecast> {
+            let lo = self.levels.first().copied().unwrap_or(0.5);
+            let hi = self.levels.last().copied().unwrap_or(0.5);
+            self.tiers
+                .iter()
+                .zip(&self.point)
+                .zip(&self.problem.queues)
+                .map(|((tier, point), queue)| TierForecast {
+                    tier: tier.clone(),
+                    start: self.problem.window.start,
+                    point: point.clone(),
+                    lower: queue.demand.first().cloned().unwrap_or_else(|| point.clone()),
+                    upper: queue.demand.last().cloned().unwrap_or_else(|| point.clone()),
+                    levels: (lo, hi),
+                })
+                .collect()
         }
     }
 
@@ -627,6 +678,13 @@ mod imp {
                     "mean_units": wp.point.iter()
                         .map(|p| p.iter().sum::<f64>() / p.len().max(1) as f64)
                         .collect::<Vec<_>>(),
+                    "hourly": wp.tier_forecasts().iter().map(|f| serde_json::json!({
+                        "class": f.tier.label(),
+                        "point": f.point,
+                        "lower": f.lower,
+                        "upper": f.upper,
+                        "levels": [f.levels.0, f.levels.1],
+                    })).collect::<Vec<_>>(),
                 },
                 "spot_lost_hours_per_interruption":
                     wp.problem.costs.spot_lost_hours_per_interruption,
@@ -754,7 +812,11 @@ mod imp {
                     }
                     let json = Predictive::plan_json(ctx, now, &wp, &answer, &plan);
                     self.records.retain(|r| r.window != ctx.window.index);
-                    self.records.push(WindowRecord { window: ctx.window.index, json });
+                    self.records.push(WindowRecord {
+                        window: ctx.window.index,
+                        json,
+                        forecast: wp.tier_forecasts(),
+                    });
                     plan
                 }
                 Err(e) => {
@@ -793,7 +855,11 @@ mod imp {
                     }))
                     .unwrap_or_default();
                     self.records.retain(|r| r.window != ctx.window.index);
-                    self.records.push(WindowRecord { window: ctx.window.index, json });
+                    self.records.push(WindowRecord {
+                        window: ctx.window.index,
+                        json,
+                        forecast: vec![],
+                    });
                     plan
                 }
             }

@@ -4,7 +4,10 @@
 //! - `capacity`: per shard (the four with the most instance-hours), reserved and booted
 //!   capacity against what was busy, hour by hour (cloud runs; GPUs for GPU shards, vCPUs
 //!   otherwise);
-//! - `waits`: the cumulative distribution of waits per queue (log scale, wait + 1 s).
+//! - `waits`: the cumulative distribution of waits per queue (log scale, wait + 1 s);
+//! - `forecast` (planned runs): per size tier (the four with the most work), the forecast each
+//!   window was planned on, its band (lowest to highest demand scenario) and the demand that
+//!   arrived, in busy units hour by hour ([`engine::forecast::Measure::Busy`]).
 //!
 //! Each figure is drawn once by a function generic over the plotters backend, so the SVG and
 //! the PNG show the same thing.
@@ -13,9 +16,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use engine::cloud::{Catalog, OfferIx};
-use engine::policy::offer_capacity;
+use engine::policy::{JobClass, TierForecast, WindowRecord, offer_capacity, tier_series};
+use engine::time::SimDuration;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Summary;
 use crate::platform::RunOutcome;
@@ -76,41 +81,43 @@ where
     Ok([svg_path, png_path])
 }
 
+/// One bar per entry of `values`, named and valued above the bar. The x axis is continuous
+/// (bar `i` spans `i + 0.15 .. i + 0.85`), so `n` bars fill exactly `n` slots.
 fn bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     values: &BTreeMap<String, f64>,
 ) -> Result<(), String> {
     let e = |x: &dyn std::fmt::Display| x.to_string();
-    let names: Vec<&String> = values.keys().collect();
-    let max = values.values().copied().fold(0.0f64, f64::max).max(1e-9) * 1.1;
+    let max = values.values().copied().fold(0.0f64, f64::max).max(1e-9) * 1.15;
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 16))
         .margin(10)
-        .x_label_area_size(40)
+        .x_label_area_size(10)
         .y_label_area_size(80)
-        .build_cartesian_2d((0..names.len()).into_segmented(), 0f64..max)
+        .build_cartesian_2d(0f64..values.len().max(1) as f64, 0f64..max)
         .map_err(|x| e(&x))?;
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .disable_x_axis()
         .y_desc("USD")
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => names.get(*i).map_or(String::new(), |s| (*s).clone()),
-            _ => String::new(),
-        })
         .label_style((FONT, 12))
         .draw()
         .map_err(|x| e(&x))?;
     chart
         .draw_series(values.values().enumerate().map(|(i, v)| {
             let color = PALETTE[i % PALETTE.len()];
-            let mut bar = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
-                color.filled(),
-            );
-            bar.set_margin(0, 0, 12, 12);
-            bar
+            let x = i as f64;
+            Rectangle::new([(x + 0.15, 0.0), (x + 0.85, *v)], color.filled())
+        }))
+        .map_err(|x| e(&x))?;
+    let style = TextStyle::from((FONT, 12).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Bottom))
+        .color(&BLACK);
+    chart
+        .draw_series(values.iter().enumerate().map(|(i, (name, v))| {
+            Text::new(format!("{name} {v:.0}"), (i as f64 + 0.5, *v + max * 0.01), style.clone())
         }))
         .map_err(|x| e(&x))?;
     Ok(())
@@ -175,8 +182,9 @@ fn capacity<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |x: &dyn std::fmt::Display| x.to_string();
     let panels = area.split_evenly((shards.len().max(1), 1));
+    // One time axis for every panel, so that the shards line up.
+    let x_max = shards.iter().filter_map(|s| s.2.last()).map(|p| p.0).fold(1.0f64, f64::max);
     for ((name, gpu, series), panel) in shards.iter().zip(panels.iter()) {
-        let x_max = series.last().map_or(1.0, |p| p.0).max(1.0);
         let y_max = series.iter().map(|p| p.1.max(p.2)).fold(0.0f64, f64::max).max(1.0) * 1.1;
         let mut chart = ChartBuilder::on(panel)
             .caption(name, (FONT, 14))
@@ -188,6 +196,7 @@ fn capacity<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .x_desc("hours")
+            .x_label_formatter(&|h| format!("{h:.0}"))
             .y_desc(if *gpu { "GPUs" } else { "vCPUs" })
             .label_style((FONT, 11))
             .draw()
@@ -271,26 +280,178 @@ fn waits<DB: DrawingBackend>(
     Ok(())
 }
 
+/// One hour of a tier's forecast figure: (hours since the first planned window, actual,
+/// point, lower, upper).
+type ForecastPoint = (f64, f64, f64, f64, f64);
+
+/// A line of the forecast figure: its label, colour and the value it draws from a point.
+type ForecastLine = (&'static str, RGBColor, fn(&ForecastPoint) -> f64);
+
+/// One size tier's forecast figure: its label, unit, quantile levels of the band and one
+/// segment of hours per planned window.
+struct TierPanel {
+    label: String,
+    unit: &'static str,
+    levels: (f64, f64),
+    windows: Vec<Vec<ForecastPoint>>,
+}
+
+/// The forecast of every planned window beside the demand that arrived (the same measure,
+/// [`engine::forecast::Measure::Busy`], computed from the whole trace over the window), per tier label; the four
+/// tiers with the most demand, most first (ties by label).
+fn forecast_panels(trace: &Trace, plans: &[WindowRecord]) -> Vec<TierPanel> {
+    const HOUR: SimDuration = SimDuration::from_hours(1);
+    let Some(origin) = plans.iter().flat_map(|r| r.forecast.first()).map(|f| f.start).min() else {
+        return vec![];
+    };
+    let mut panels: BTreeMap<String, (f64, TierPanel)> = BTreeMap::new();
+    for record in plans {
+        if record.forecast.is_empty() {
+            continue;
+        }
+        let tiers: Vec<_> = record.forecast.iter().map(|f| f.tier.clone()).collect();
+        let hours = record.forecast.iter().map(|f| f.point.len()).max().unwrap_or(0) as u64;
+        let start = record.forecast[0].start;
+        let end = start + SimDuration(HOUR.0 * hours);
+        // A window the builder cannot cover (zero hours) has nothing to draw.
+        let Ok(actual) = tier_series(&trace.jobs, &tiers, start, end) else { continue };
+        for (i, f) in record.forecast.iter().enumerate() {
+            let realised = actual.get(&i);
+            let offset = f.start.saturating_since(origin).as_secs_f64() / 3600.0;
+            let segment: Vec<ForecastPoint> = (0..f.point.len())
+                .map(|h| {
+                    let a = realised.and_then(|r| r.get(h)).copied().unwrap_or(0.0);
+                    (offset + h as f64, a, f.point[h], band(f, h).0, band(f, h).1)
+                })
+                .collect();
+            let label = f.tier.label();
+            let (work, panel) = panels.entry(label.clone()).or_insert_with(|| {
+                let unit = if matches!(f.tier.class, JobClass::Gpu(_)) { "GPUs" } else { "vCPUs" };
+                (0.0, TierPanel { label, unit, levels: f.levels, windows: vec![] })
+            });
+            *work += segment.iter().map(|p| p.1).sum::<f64>();
+            panel.windows.push(segment);
+        }
+    }
+    let mut ranked: Vec<(f64, TierPanel)> = panels.into_values().collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
+    ranked.into_iter().take(4).map(|(_, p)| p).collect()
+}
+
+/// The band of `f` at hour `h`, (lower, upper).
+fn band(f: &TierForecast, h: usize) -> (f64, f64) {
+    let point = f.point[h];
+    (f.lower.get(h).copied().unwrap_or(point), f.upper.get(h).copied().unwrap_or(point))
+}
+
+fn forecast<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panels: &[TierPanel],
+) -> Result<(), String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let areas = area.split_evenly((panels.len().max(1), 1));
+    for (panel, area) in panels.iter().zip(areas.iter()) {
+        let points = || panel.windows.iter().flatten();
+        let x_max = points().map(|p| p.0 + 1.0).fold(1.0f64, f64::max);
+        let y_max = points().map(|p| p.1.max(p.2).max(p.4)).fold(0.0f64, f64::max).max(1e-9) * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{}: forecast against demand", panel.label), (FONT, 14))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .x_desc("hours since the first planned window")
+            .x_label_formatter(&|h| format!("{h:.0}"))
+            .y_desc(format!("busy {}", panel.unit))
+            .label_style((FONT, 11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let fill = PALETTE[0].mix(0.2).filled();
+        let (lo, hi) = panel.levels;
+        for (k, w) in panel.windows.iter().enumerate() {
+            let outline: Vec<(f64, f64)> =
+                w.iter().map(|p| (p.0, p.4)).chain(w.iter().rev().map(|p| (p.0, p.3))).collect();
+            let drawn = chart
+                .draw_series(std::iter::once(Polygon::new(outline, fill)))
+                .map_err(|x| e(&x))?;
+            if k == 0 {
+                // Without calibration every scenario is the point forecast: say so.
+                let label = if lo < hi {
+                    format!("band q{lo:.2}–q{hi:.2}")
+                } else {
+                    "no band (too little history to calibrate)".to_owned()
+                };
+                drawn
+                    .label(label)
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], fill));
+            }
+        }
+        let lines: [ForecastLine; 2] =
+            [("forecast", PALETTE[0], |p| p.2), ("demand", BLACK, |p| p.1)];
+        for (label, color, pick) in lines {
+            for (k, w) in panel.windows.iter().enumerate() {
+                let drawn = chart
+                    .draw_series(LineSeries::new(w.iter().map(|p| (p.0, pick(p))), color))
+                    .map_err(|x| e(&x))?;
+                if k == 0 {
+                    drawn
+                        .label(label)
+                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+                }
+            }
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 11))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(&x))?;
+    }
+    Ok(())
+}
+
+/// What only a cloud run has to draw.
+#[derive(Clone, Copy, Debug)]
+pub struct CloudFigures<'a> {
+    /// The catalog the run bought from.
+    pub catalog: &'a Catalog,
+    /// The hourly shard samples.
+    pub timeline: &'a [TimelineRow],
+    /// What a planning policy planned per window.
+    pub plans: &'a [WindowRecord],
+}
+
 /// Draws every figure the run has data for into `dir`; returns the SVG paths, in the order
-/// cost, capacity, waits (PNG files sit beside them).
+/// cost, capacity, forecast, waits (PNG files sit beside them).
 pub fn write_all(
     dir: &Path,
     summary: &Summary,
     trace: &Trace,
     outcome: &RunOutcome,
-    cloud: Option<(&Catalog, &[TimelineRow])>,
+    cloud: Option<CloudFigures<'_>>,
 ) -> Result<Vec<PathBuf>, FigureError> {
     let mut svgs = Vec::new();
     if summary.cost_usd.is_some() {
         let [svg, _] = both(dir, "cost", SIZE, |a| cost(a, summary), |a| cost(a, summary))?;
         svgs.push(svg);
     }
-    if let Some((catalog, rows)) = cloud {
-        let shards = shard_series(catalog, rows);
+    if let Some(cloud) = cloud {
+        let shards = shard_series(cloud.catalog, cloud.timeline);
         if !shards.is_empty() {
             let size = (SIZE.0, 260 * shards.len() as u32);
             let [svg, _] =
                 both(dir, "capacity", size, |a| capacity(a, &shards), |a| capacity(a, &shards))?;
+            svgs.push(svg);
+        }
+        let panels = forecast_panels(trace, cloud.plans);
+        if !panels.is_empty() {
+            let size = (SIZE.0, 260 * panels.len() as u32);
+            let [svg, _] =
+                both(dir, "forecast", size, |a| forecast(a, &panels), |a| forecast(a, &panels))?;
             svgs.push(svg);
         }
     }
