@@ -220,3 +220,21 @@ fn bad_sweep_keys_and_ranges_are_clear_errors() {
     let err = sweep::run(&plan, None, 0, &|| {}).unwrap_err().to_string();
     assert!(err.contains("--threads"), "{err}");
 }
+
+/// With `[report] oracle = true`, each row carries its run's cost ratio to the oracle (a lower
+/// bound, so at least 1), read back from `results.parquet` as written; without, it is null.
+#[cfg(feature = "planner")]
+#[test]
+fn a_sweep_with_the_oracle_has_each_points_cost_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = "[sweep]\n\"report.oracle\" = [false, true]\n";
+    let plan = Sweep::load(&cloud_scenario(dir.path(), sweep), &[]).unwrap();
+    let path = dir.path().join("results.parquet");
+    run_all(&plan, None, 2).write(&path).unwrap();
+    let rows = Results::read(&path).unwrap().rows;
+    assert_eq!(rows[0].float("cost_ratio_to_oracle"), None);
+    let ratio = rows[1].float("cost_ratio_to_oracle").expect("the oracle ran");
+    assert!(ratio >= 1.0, "{ratio}");
+    // The same run (only the report differs): the same cost.
+    assert_eq!(rows[0].float("cost_total_usd"), rows[1].float("cost_total_usd"));
+}

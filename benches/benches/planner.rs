@@ -13,11 +13,24 @@
 //! 12 blocks took 0.98 s and their plan, priced on the hourly model, cost 0.01% less than the
 //! hourly plan (both within the 1% gap). Larger sizes are timed with blocks only.
 //!
-//! Measured (release, 2 cores, `--quick`, 2026-12-01): hourly 10 × 10 0.88 s; blocks 10 × 10
-//! 29 ms, 50 × 100 13.1 s (15,321 columns, 621 integer), 100 × 200 71 s. The target,
-//! 50 × 100 to 1% in under 2 s, is NOT met yet: the next step is fewer candidate pools per
-//! queue (drop pools dominated on every unit price), fewer blocks, or an LP-guided
-//! decomposition of the queue map.
+//! Measured (release, 2 cores, `--quick`, 2026-12-01): hourly 10 × 10 0.88 s; full blocks
+//! 10 × 10 29 ms, 100 × 200 71 s.
+//!
+//! Measured at 50 × 100 (release, 2 cores, `--quick`, 2026-12-07,
+//! `PLANNER_ONLY=50q_100p cargo bench -p benches --features planner --bench planner -- --quick`):
+//!
+//! | model | columns (integer) | median | plan cost against the full blocks(12) plan, priced hourly |
+//! |---|---|---|---|
+//! | full blocks(12) | 15,321 (621) | 10.2 s | (the reference: 6244.42 USD; gap 0.01%) |
+//! | blocks(12), LP-guided `Proven` (the policy's default) | | 4.66 s | |
+//! | fast blocks(12) (dominated pools dropped, LP-guided restriction) | 7,598 (158) | 2.37 s | +0.74% |
+//! | fast blocks(6) | 3,876 (156) | 0.80 s | +0.78% |
+//! | fast blocks(4) | 2,632 (152) | 0.51 s | +0.87% |
+//!
+//! So 50 × 100 plans within 1% of the full model's optimum in under 2 s with 6 or 4 duration
+//! blocks on the restricted queue map (the loss is the last column); 12 blocks on the same
+//! path take 2.37 s. The fast plans' gap to the full model's LP bound is 5.7%: that bound is
+//! weak (the full MILP closes it to 6203.50 USD), not the plans.
 
 #![allow(missing_docs, reason = "criterion's macros generate undocumented functions")]
 
