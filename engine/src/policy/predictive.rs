@@ -159,7 +159,7 @@ pub struct TierForecast {
 
 /// A size tier of a job class: the class's jobs no larger than `up_to` (and not taken by
 /// an earlier tier of the class), or, for the class's last tier (`up_to` is `None`), every
-/// job the others do not take. A job's tier is the one its route picks (see [`Route`]).
+/// job the others do not take. A job's tier is the one its route picks (see [`super::Route`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tier {
     /// The job class.
