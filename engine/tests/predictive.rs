@@ -154,3 +154,28 @@ fn a_planned_window_records_each_tiers_forecast_and_band() {
         assert!(f.lower.iter().zip(&f.upper).all(|(l, u)| l <= u), "{f:?}");
     }
 }
+
+/// `fast` keeps the LP-guided restricted plan: it routes every tier as the proven plan does,
+/// and neither plan costs less than the proven plan's bound on the full model.
+#[test]
+fn the_fast_path_plans_every_tier_and_stays_above_the_full_models_bound() {
+    let (cat, offers) = (catalog(), all_offers());
+    let jobs = history(true);
+    let cls = classes(&jobs);
+    let ctx = PlanContext {
+        catalog: &cat,
+        offers: &offers,
+        window: window(),
+        history: &jobs,
+        classes: &cls,
+    };
+    let config = |fast| PredictiveConfig { history_days: 14, fast, ..PredictiveConfig::default() };
+    let now = window().start;
+    let (_, proven, proven_plan) = Predictive::new(config(false)).plan_window(now, &ctx).unwrap();
+    let (_, fast, fast_plan) = Predictive::new(config(true)).plan_window(now, &ctx).unwrap();
+    let labels = |p: &engine::policy::Plan| p.routes.iter().map(|r| r.label()).collect::<Vec<_>>();
+    assert_eq!(labels(&fast_plan), labels(&proven_plan));
+    let floor = proven.bound_usd * (1.0 - 1e-9);
+    assert!(fast.expected_cost_usd >= floor, "{} < {floor}", fast.expected_cost_usd);
+    assert!(proven.expected_cost_usd >= floor);
+}

@@ -405,6 +405,13 @@ struct PlanArgs {
     /// Demand scenarios (conformal quantile paths).
     #[arg(long, default_value_t = 5)]
     scenarios: u32,
+    /// Duration blocks of the planner's time model (0: every hour, chronologically).
+    #[arg(long, default_value_t = 12)]
+    blocks: u32,
+    /// The planner's fast path: keep the LP-guided restricted plan without proving it within
+    /// the gap of the full model (large problems; see the planner benchmark).
+    #[arg(long)]
+    fast: bool,
     /// Only these providers (repeatable; default all).
     #[arg(long = "provider")]
     providers: Vec<String>,
@@ -458,6 +465,8 @@ fn plan(args: PlanArgs) -> Result<()> {
     let config = engine::policy::PredictiveConfig {
         quantile: args.quantile,
         scenarios: args.scenarios,
+        blocks: args.blocks,
+        fast: args.fast,
         ..engine::policy::PredictiveConfig::default()
     };
     let out = sim::plan::plan(
