@@ -313,8 +313,16 @@ fn forecast_panels(trace: &Trace, plans: &[WindowRecord]) -> Vec<TierPanel> {
         let hours = record.forecast.iter().map(|f| f.point.len()).max().unwrap_or(0) as u64;
         let start = record.forecast[0].start;
         let end = start + SimDuration(HOUR.0 * hours);
+        // Only jobs that overlap the window count; filter first, so that a long trace is not
+        // copied once per window.
+        let overlapping: Vec<engine::Job> = trace
+            .jobs
+            .iter()
+            .filter(|j| j.submit < end && j.submit + j.runtime > start)
+            .cloned()
+            .collect();
         // A window the builder cannot cover (zero hours) has nothing to draw.
-        let Ok(actual) = tier_series(&trace.jobs, &tiers, start, end) else { continue };
+        let Ok(actual) = tier_series(&overlapping, &tiers, start, end) else { continue };
         for (i, f) in record.forecast.iter().enumerate() {
             let realised = actual.get(&i);
             let offset = f.start.saturating_since(origin).as_secs_f64() / 3600.0;
