@@ -149,6 +149,10 @@ pub struct CloudActivity {
     pub policy: String,
     /// The controller's counts.
     pub controller: engine::controller::ControllerStats,
+    /// Jobs started more than once (after a spot interruption or an instance failure).
+    pub jobs_restarted: u64,
+    /// Attempts beyond each job's first, summed over the jobs.
+    pub restarts: u64,
 }
 
 /// Wait statistics, seconds.
@@ -319,6 +323,8 @@ impl Summary {
         self.cloud = Some(CloudActivity {
             policy: cloud.policy.clone(),
             controller: cloud.controller.clone(),
+            jobs_restarted: cloud.jobs.iter().filter(|j| j.attempts > 1).count() as u64,
+            restarts: cloud.jobs.iter().map(|j| u64::from(j.attempts.saturating_sub(1))).sum(),
         });
     }
 
