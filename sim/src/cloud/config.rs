@@ -110,6 +110,22 @@ pub struct SimCloudConfig {
     pub block_notice_s: u64,
     /// The spot price process.
     pub spot: SpotConfig,
+    /// Regions whose control plane goes down for a while (`[[platform.clouds.outages]]`).
+    pub outages: Vec<Outage>,
+}
+
+/// A region's control plane down from `start_h` hours after the run's start for `hours`:
+/// launches and reservations there are refused (`control_plane_outage`); running instances
+/// carry on and are billed as before (AWS us-east-1, 7 Dec 2021: 7-8 hours of API impairment).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// The region's name (`us-east-1`, `eastus`, `us-central1`).
+    pub region: String,
+    /// Hours after the run's start when it begins.
+    pub start_h: f64,
+    /// How long it lasts, hours.
+    pub hours: f64,
 }
 
 impl Default for SimCloudConfig {
@@ -122,6 +138,7 @@ impl Default for SimCloudConfig {
             delay_s: 86_400,
             block_notice_s: 600,
             spot: SpotConfig::default(),
+            outages: Vec::new(),
         }
     }
 }
@@ -157,6 +174,20 @@ impl SimCloudConfig {
             "a number from 0 to 1",
             self.supply.jitter,
         )?;
+        for o in &self.outages {
+            check(
+                o.start_h.is_finite() && o.start_h >= 0.0,
+                "outages.start_h",
+                "a finite number of hours, 0 or more",
+                o.start_h,
+            )?;
+            check(
+                o.hours.is_finite() && o.hours > 0.0,
+                "outages.hours",
+                "a finite number of hours above 0",
+                o.hours,
+            )?;
+        }
         check(
             self.failure_rate_per_hour.is_finite() && self.failure_rate_per_hour >= 0.0,
             "failure_rate_per_hour",

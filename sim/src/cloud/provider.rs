@@ -219,6 +219,8 @@ pub struct SimProvider {
     config: SimCloudConfig,
     /// The latest time seen.
     now: SimTime,
+    /// The run's start: outages are timed from it.
+    origin: SimTime,
     seq: u64,
     timers: BTreeMap<(SimTime, u64), Timer>,
     outbox: VecDeque<Observed>,
@@ -282,6 +284,7 @@ impl SimProvider {
             terms,
             config: config.clone(),
             now: start,
+            origin: start,
             seq: 0,
             timers: BTreeMap::new(),
             outbox: VecDeque::new(),
@@ -410,6 +413,15 @@ impl SimProvider {
 
     fn emit(&mut self, observation: Observation) {
         self.outbox.push_back(Observed { at: self.now, cloud: self.cloud, observation });
+    }
+
+    /// Whether the control plane of region `name` is down at the latest time seen.
+    fn control_plane_down(&self, name: &str) -> bool {
+        let hours = self.now.saturating_since(self.origin).as_secs_f64() / 3600.0;
+        self.config
+            .outages
+            .iter()
+            .any(|o| o.region == name && o.start_h <= hours && hours < o.start_h + o.hours)
     }
 
     fn refuse(&mut self, request: RequestId, refusal: Refusal) {
@@ -793,6 +805,10 @@ impl SimProvider {
             return Ok(());
         }
         let region_name = &catalog.region(region).name;
+        if self.control_plane_down(region_name) {
+            self.refuse(req.request, Refusal::ControlPlaneOutage);
+            return Ok(());
+        }
         if let Some(quota) = self.config.region_vcpu_quota.get(region_name) {
             let running = self.running_vcpus.get(&region).copied().unwrap_or(0);
             if running + vcpus * u64::from(req.count) > *quota {
@@ -928,6 +944,11 @@ impl SimProvider {
         }
         if req.duration == SimDuration::ZERO {
             return Err(self.invalid(req.request, "duration must be above zero"));
+        }
+        let region = self.catalog.offer_key(req.offer).0;
+        if self.control_plane_down(&self.catalog.region(region).name) {
+            self.refuse(req.request, Refusal::ControlPlaneOutage);
+            return Ok(());
         }
         let Some(terms) = self.terms.product(req.product).cloned() else {
             self.refuse(req.request, Refusal::NotOffered);

@@ -22,7 +22,7 @@ use engine::cloud::{
 use engine::ids::{InstanceId, RequestId, ReservationId};
 use engine::{Money, SimDuration, SimTime};
 
-use super::{Charge, ChargeKind, EgressError, SimCloudConfig, SimProvider, SupplyConfig};
+use super::{Charge, ChargeKind, EgressError, Outage, SimCloudConfig, SimProvider, SupplyConfig};
 use crate::kernel::rng::RngStreams;
 
 const HOUR: u64 = 3600;
@@ -1540,4 +1540,28 @@ fn a_minimum_commitment_owed_at_cancellation_is_not_discounted() {
     let reservation = |c: &Charge| matches!(c.kind, ChargeKind::Reservation { .. });
     assert_eq!(sim.charged(reservation), 172_800_000);
     assert_eq!(sim.total(), 172_800_000 + 129_600_000);
+}
+
+/// A control-plane outage of us-east-1 from hour 2 for 3 hours: launches and reservations
+/// there are refused (`control_plane_outage`) from 2:00 up to 5:00, the other region serves
+/// as usual, and an instance launched before keeps running and billing through it.
+#[test]
+fn a_control_plane_outage_refuses_acquisitions_and_keeps_running_work() {
+    let mut config = config();
+    config.outages.push(Outage { region: "us-east-1".into(), start_h: 2.0, hours: 3.0 });
+    let mut sim = Sim::with(Cloud::Aws, &config, catalog_file(), 1);
+    let (east, west) = (sim.offer(0, CPU), sim.offer(1, CPU));
+    let before = launched(&sim.launch(h(1), east, LaunchOption::OnDemand, 1));
+    assert_eq!(before.len(), 1);
+    let obs = sim.launch(h(2), east, LaunchOption::OnDemand, 1);
+    assert_eq!(refused(&obs), Some(Refusal::ControlPlaneOutage));
+    let obs = sim.reserve(h(3), east, ProductKind::CapacityReservation, 1, h(4), secs(3600));
+    assert_eq!(refused(&obs), Some(Refusal::ControlPlaneOutage));
+    assert_eq!(launched(&sim.launch(h(3), west, LaunchOption::OnDemand, 1)).len(), 1);
+    let obs = sim.launch(SimTime(h(5).0 - 1), east, LaunchOption::OnDemand, 1);
+    assert_eq!(refused(&obs), Some(Refusal::ControlPlaneOutage), "the last microsecond");
+    assert_eq!(launched(&sim.launch(h(5), east, LaunchOption::OnDemand, 1)).len(), 1);
+    // The instance from before the outage was never stopped: nothing terminated it.
+    let log = sim.run_to(h(6));
+    assert!(terminated(&observations(&log)).is_empty(), "{log:?}");
 }
