@@ -9,7 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{all_offers, catalog, cpu_job, hours};
-use engine::policy::{JobClass, PlanContext, Predictive, PredictiveConfig, Tier, Window};
+use engine::planner::WindowPlan;
+use engine::policy::{
+    JobClass, Plan, PlanContext, Predictive, PredictiveConfig, Tier, Window, WindowProblem,
+};
 use engine::shard::Capacity;
 use engine::{Job, SimDuration, SimTime};
 
@@ -43,6 +46,23 @@ fn classes(history: &[Job]) -> BTreeMap<JobClass, Capacity> {
 
 fn window() -> Window {
     Window { index: 0, start: hours(14 * 24), end: hours(15 * 24) }
+}
+
+/// The plan of `window()` at its start over `history(true)`, 14 days of history, on the fast
+/// path or not.
+fn plan_window(fast: bool) -> (WindowProblem, WindowPlan, Plan) {
+    let (cat, offers) = (catalog(), all_offers());
+    let jobs = history(true);
+    let cls = classes(&jobs);
+    let ctx = PlanContext {
+        catalog: &cat,
+        offers: &offers,
+        window: window(),
+        history: &jobs,
+        classes: &cls,
+    };
+    let config = PredictiveConfig { history_days: 14, fast, ..PredictiveConfig::default() };
+    Predictive::new(config).plan_window(window().start, &ctx).expect("plans")
 }
 
 #[test]
@@ -86,19 +106,7 @@ fn predictive_size_tiers_cut_a_class_where_its_jobs_outgrow_an_instance() {
 
 #[test]
 fn predictive_plan_routes_each_size_tier_smallest_first() {
-    let (cat, offers) = (catalog(), all_offers());
-    let jobs = history(true);
-    let cls = classes(&jobs);
-    let ctx = PlanContext {
-        catalog: &cat,
-        offers: &offers,
-        window: window(),
-        history: &jobs,
-        classes: &cls,
-    };
-    let config = PredictiveConfig { history_days: 14, ..PredictiveConfig::default() };
-    let now = SimTime(window().start.0);
-    let (wp, _, plan) = Predictive::new(config).plan_window(now, &ctx).expect("plans");
+    let (wp, _, plan) = plan_window(false);
     assert_eq!(wp.tiers.len(), 2);
     let routes: Vec<(String, Option<Capacity>)> =
         plan.routes.iter().map(|r| (r.label(), r.up_to)).collect();
@@ -133,18 +141,7 @@ fn tier_series_is_the_busy_units_of_each_tiers_jobs() {
 /// of the lowest and highest of the five scenarios (levels 0.1 and 0.9).
 #[test]
 fn a_planned_window_records_each_tiers_forecast_and_band() {
-    let (cat, offers) = (catalog(), all_offers());
-    let jobs = history(true);
-    let cls = classes(&jobs);
-    let ctx = PlanContext {
-        catalog: &cat,
-        offers: &offers,
-        window: window(),
-        history: &jobs,
-        classes: &cls,
-    };
-    let config = PredictiveConfig { history_days: 14, ..PredictiveConfig::default() };
-    let (wp, _, _) = Predictive::new(config).plan_window(window().start, &ctx).expect("plans");
+    let (wp, _, _) = plan_window(false);
     let forecasts = wp.tier_forecasts();
     assert_eq!(forecasts.len(), 2);
     for f in &forecasts {
@@ -159,21 +156,9 @@ fn a_planned_window_records_each_tiers_forecast_and_band() {
 /// and neither plan costs less than the proven plan's bound on the full model.
 #[test]
 fn the_fast_path_plans_every_tier_and_stays_above_the_full_models_bound() {
-    let (cat, offers) = (catalog(), all_offers());
-    let jobs = history(true);
-    let cls = classes(&jobs);
-    let ctx = PlanContext {
-        catalog: &cat,
-        offers: &offers,
-        window: window(),
-        history: &jobs,
-        classes: &cls,
-    };
-    let config = |fast| PredictiveConfig { history_days: 14, fast, ..PredictiveConfig::default() };
-    let now = window().start;
-    let (_, proven, proven_plan) = Predictive::new(config(false)).plan_window(now, &ctx).unwrap();
-    let (_, fast, fast_plan) = Predictive::new(config(true)).plan_window(now, &ctx).unwrap();
-    let labels = |p: &engine::policy::Plan| p.routes.iter().map(|r| r.label()).collect::<Vec<_>>();
+    let (_, proven, proven_plan) = plan_window(false);
+    let (_, fast, fast_plan) = plan_window(true);
+    let labels = |p: &Plan| p.routes.iter().map(|r| r.label()).collect::<Vec<_>>();
     assert_eq!(labels(&fast_plan), labels(&proven_plan));
     let floor = proven.bound_usd * (1.0 - 1e-9);
     assert!(fast.expected_cost_usd >= floor, "{} < {floor}", fast.expected_cost_usd);

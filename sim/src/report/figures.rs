@@ -19,6 +19,7 @@ use engine::cloud::{Catalog, OfferIx};
 use engine::policy::{JobClass, TierForecast, WindowRecord, offer_capacity, tier_series};
 use engine::time::SimDuration;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -176,6 +177,19 @@ fn shard_series(catalog: &Catalog, rows: &[TimelineRow]) -> Vec<(String, bool, S
         .collect()
 }
 
+/// The series legend of a panel (capacity, forecast): small type on a translucent box.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 11))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|x| x.to_string())
+}
+
 fn capacity<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     shards: &[(String, bool, Series)],
@@ -213,13 +227,7 @@ fn capacity<DB: DrawingBackend>(
                 .label(label)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(&x))?;
+        legend(&mut chart)?;
     }
     Ok(())
 }
@@ -329,7 +337,8 @@ fn forecast_panels(trace: &Trace, plans: &[WindowRecord]) -> Vec<TierPanel> {
             let segment: Vec<ForecastPoint> = (0..f.point.len())
                 .map(|h| {
                     let a = realised.and_then(|r| r.get(h)).copied().unwrap_or(0.0);
-                    (offset + h as f64, a, f.point[h], band(f, h).0, band(f, h).1)
+                    let (lower, upper) = band(f, h);
+                    (offset + h as f64, a, f.point[h], lower, upper)
                 })
                 .collect();
             let label = f.tier.label();
@@ -411,13 +420,7 @@ fn forecast<DB: DrawingBackend>(
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(&x))?;
+        legend(&mut chart)?;
     }
     Ok(())
 }
