@@ -112,6 +112,16 @@ pub struct SimCloudConfig {
     pub spot: SpotConfig,
     /// Regions whose control plane goes down for a while (`[[platform.clouds.outages]]`).
     pub outages: Vec<Outage>,
+    /// Pools that run out of on-demand and spot capacity for a while
+    /// (`[[platform.clouds.stockouts]]`).
+    pub stockouts: Vec<Stockout>,
+    /// Regions whose spot capacity is taken back for a while (`[[platform.clouds.spot_storms]]`).
+    pub spot_storms: Vec<SpotStorm>,
+}
+
+/// A period `[start_h, start_h + hours)` counted in hours from the run's start.
+fn covers(start_h: f64, hours: f64, at_h: f64) -> bool {
+    start_h <= at_h && at_h < start_h + hours
 }
 
 /// A region's control plane down from `start_h` hours after the run's start for `hours`:
@@ -128,6 +138,71 @@ pub struct Outage {
     pub hours: f64,
 }
 
+impl Outage {
+    /// Whether it is on `at_h` hours after the run's start.
+    pub fn covers(&self, at_h: f64) -> bool {
+        covers(self.start_h, self.hours, at_h)
+    }
+}
+
+/// An on-demand stock-out: from `start_h` hours after the run's start for `hours`, launches of
+/// `instance_type` in `region` (every type when it is not given) are refused
+/// (`insufficient_capacity`), on demand and spot alike; running instances and reservations
+/// already made are not affected. Real stock-outs are per zone and type and last hours
+/// (`cloud-products.md` §4.4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stockout {
+    /// The region's name.
+    pub region: String,
+    /// The instance type's name; every type of the region when absent.
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// Hours after the run's start when it begins.
+    pub start_h: f64,
+    /// How long it lasts, hours.
+    pub hours: f64,
+}
+
+impl Stockout {
+    /// Whether it refuses a launch of `instance_type` in `region` at `at_h`.
+    pub fn refuses(&self, region: &str, instance_type: &str, at_h: f64) -> bool {
+        self.region == region
+            && self.instance_type.as_deref().is_none_or(|t| t == instance_type)
+            && covers(self.start_h, self.hours, at_h)
+    }
+}
+
+/// A spot storm: at `start_h` hours after the run's start, each running spot instance in
+/// `region` gets its interruption notice with probability `reclaim` (drawn from the stream
+/// `storm:<cloud>`, in instance order), and for `hours` no spot launch there succeeds
+/// (`insufficient_capacity`). Spot reclaims come in waves when on-demand demand surges
+/// (`cloud-products.md` §4.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotStorm {
+    /// The region's name.
+    pub region: String,
+    /// Hours after the run's start when it begins.
+    pub start_h: f64,
+    /// How long spot capacity stays gone, hours.
+    pub hours: f64,
+    /// Share of the running spot instances reclaimed at the start, from 0 to 1.
+    #[serde(default = "all")]
+    pub reclaim: f64,
+}
+
+fn all() -> f64 {
+    1.0
+}
+
+impl SpotStorm {
+    /// Whether spot capacity in `region` is gone at `at_h`.
+    pub fn refuses(&self, region: &str, at_h: f64) -> bool {
+        self.region == region && covers(self.start_h, self.hours, at_h)
+    }
+}
+
 impl Default for SimCloudConfig {
     fn default() -> SimCloudConfig {
         SimCloudConfig {
@@ -139,6 +214,8 @@ impl Default for SimCloudConfig {
             block_notice_s: 600,
             spot: SpotConfig::default(),
             outages: Vec::new(),
+            stockouts: Vec::new(),
+            spot_storms: Vec::new(),
         }
     }
 }
@@ -165,6 +242,36 @@ fn check(
 }
 
 impl SimCloudConfig {
+    /// Checks that every region and instance type the faults name exists in `catalog` (a
+    /// misspelt region would otherwise never match, and the fault silently never happen).
+    pub fn validate_names(&self, catalog: &engine::cloud::Catalog) -> Result<(), ConfigError> {
+        let region_known = |name: &str| catalog.regions().iter().any(|r| r.name == name);
+        let regions = (self.outages.iter().map(|o| ("outages.region", &o.region)))
+            .chain(self.stockouts.iter().map(|o| ("stockouts.region", &o.region)))
+            .chain(self.spot_storms.iter().map(|o| ("spot_storms.region", &o.region)));
+        for (field, name) in regions {
+            if !region_known(name) {
+                return Err(ConfigError {
+                    field,
+                    expected: "a region of the catalog (see `shardcast catalog show`)",
+                    found: name.clone(),
+                });
+            }
+        }
+        for s in &self.stockouts {
+            if let Some(t) = &s.instance_type
+                && !catalog.instance_types().iter().any(|x| &x.name == t)
+            {
+                return Err(ConfigError {
+                    field: "stockouts.instance_type",
+                    expected: "an instance type of the catalog",
+                    found: t.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks every value's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let prob = |p: f64| (0.0..=1.0).contains(&p);
@@ -174,18 +281,31 @@ impl SimCloudConfig {
             "a number from 0 to 1",
             self.supply.jitter,
         )?;
-        for o in &self.outages {
+        let periods = (self.outages.iter().map(|o| ("outages", o.start_h, o.hours)))
+            .chain(self.stockouts.iter().map(|o| ("stockouts", o.start_h, o.hours)))
+            .chain(self.spot_storms.iter().map(|o| ("spot_storms", o.start_h, o.hours)));
+        for (table, start_h, hours) in periods {
+            if !(start_h.is_finite() && start_h >= 0.0) {
+                return Err(ConfigError {
+                    field: table,
+                    expected: "start_h: a finite number of hours, 0 or more",
+                    found: start_h.to_string(),
+                });
+            }
+            if !(hours.is_finite() && hours > 0.0) {
+                return Err(ConfigError {
+                    field: table,
+                    expected: "hours: a finite number of hours above 0",
+                    found: hours.to_string(),
+                });
+            }
+        }
+        for storm in &self.spot_storms {
             check(
-                o.start_h.is_finite() && o.start_h >= 0.0,
-                "outages.start_h",
-                "a finite number of hours, 0 or more",
-                o.start_h,
-            )?;
-            check(
-                o.hours.is_finite() && o.hours > 0.0,
-                "outages.hours",
-                "a finite number of hours above 0",
-                o.hours,
+                prob(storm.reclaim),
+                "spot_storms.reclaim",
+                "a number from 0 to 1",
+                storm.reclaim,
             )?;
         }
         check(

@@ -20,7 +20,9 @@ pub mod provider;
 mod spot;
 mod supply;
 
-pub use config::{ConfigError, Outage, SimCloudConfig, SpotConfig, SupplyConfig};
+pub use config::{
+    ConfigError, Outage, SimCloudConfig, SpotConfig, SpotStorm, Stockout, SupplyConfig,
+};
 pub use error::{EgressError, SimCloudError};
 pub use ledger::{Charge, ChargeKind, Ledger};
 pub use provider::SimProvider;

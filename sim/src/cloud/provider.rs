@@ -27,6 +27,8 @@
 //!   draw per future reservation start (delivered or `delayed`).
 //! - `assess:<cloud>`: one draw per assessment (`unsupported` or not).
 //! - `failure:<cloud>`: one draw per launched instance (the exponential time to failure).
+//! - `storm:<cloud>`: at each spot storm's start, one draw per running spot instance of its
+//!   region, in instance order (reclaimed or spared).
 //!
 //! # Products
 //!
@@ -201,6 +203,8 @@ enum Timer {
     BlockTerminate(ReservationId),
     End(ReservationId),
     CommitmentEnd(usize),
+    /// The start of `config.spot_storms[i]`.
+    Storm(usize),
 }
 
 /// A request already carried out, and what was answered.
@@ -230,6 +234,7 @@ pub struct SimProvider {
     supply_rng: ChaCha8Rng,
     assess_rng: ChaCha8Rng,
     failure_rng: ChaCha8Rng,
+    storm_rng: ChaCha8Rng,
     instances: BTreeMap<InstanceId, Instance>,
     /// Live spot instances not under notice, per offer.
     live_spot: BTreeMap<OfferIx, BTreeSet<InstanceId>>,
@@ -256,6 +261,7 @@ impl SimProvider {
         start: SimTime,
     ) -> Result<SimProvider, SimCloudError> {
         config.validate()?;
+        config.validate_names(&catalog)?;
         let terms = catalog.provider(cloud).ok_or(SimCloudError::UnknownCloud(cloud))?.clone();
         let name = cloud.as_str();
         let spot_base = streams.stream(&format!("spot:{name}"));
@@ -277,7 +283,7 @@ impl SimProvider {
             pools.insert(ix, Pool::new(capacity));
         }
         let ordinal = Cloud::ALL.iter().position(|c| *c == cloud).unwrap_or(0) as u64 + 1;
-        Ok(SimProvider {
+        let mut provider = SimProvider {
             cloud,
             spot: SpotMarket::new(&catalog, Some(cloud), config, streams, start),
             catalog,
@@ -293,6 +299,7 @@ impl SimProvider {
             supply_rng,
             assess_rng: streams.stream(&format!("assess:{name}")),
             failure_rng: streams.stream(&format!("failure:{name}")),
+            storm_rng: streams.stream(&format!("storm:{name}")),
             instances: BTreeMap::new(),
             live_spot: BTreeMap::new(),
             uncovered: BTreeMap::new(),
@@ -304,7 +311,15 @@ impl SimProvider {
             next_instance: 1,
             next_reservation: 1,
             ledger: Ledger::new(),
-        })
+        };
+        for (i, storm) in config.spot_storms.iter().enumerate() {
+            if let Some(at) = SimDuration::from_secs_f64(storm.start_h * 3600.0)
+                .and_then(|d| start.checked_add(d))
+            {
+                provider.schedule(at, Timer::Storm(i));
+            }
+        }
+        Ok(provider)
     }
 
     /// Every charge booked so far.
@@ -415,13 +430,51 @@ impl SimProvider {
         self.outbox.push_back(Observed { at: self.now, cloud: self.cloud, observation });
     }
 
+    /// Hours since the run's start, at the latest time seen: the clock of the faults.
+    fn fault_hours(&self) -> f64 {
+        self.now.saturating_since(self.origin).as_secs_f64() / 3600.0
+    }
+
     /// Whether the control plane of region `name` is down at the latest time seen.
     fn control_plane_down(&self, name: &str) -> bool {
-        let hours = self.now.saturating_since(self.origin).as_secs_f64() / 3600.0;
-        self.config
-            .outages
+        let hours = self.fault_hours();
+        self.config.outages.iter().any(|o| o.region == name && o.covers(hours))
+    }
+
+    /// Whether a stock-out or a spot storm leaves no capacity for a launch of `option` of
+    /// `instance_type` in `region` at the latest time seen.
+    fn stocked_out(&self, region: &str, instance_type: &str, option: LaunchOption) -> bool {
+        let hours = self.fault_hours();
+        match option {
+            LaunchOption::Reserved(_) => false,
+            LaunchOption::OnDemand => {
+                self.config.stockouts.iter().any(|s| s.refuses(region, instance_type, hours))
+            }
+            LaunchOption::Spot => {
+                self.config.stockouts.iter().any(|s| s.refuses(region, instance_type, hours))
+                    || self.config.spot_storms.iter().any(|s| s.refuses(region, hours))
+            }
+        }
+    }
+
+    /// A spot storm begins: each running spot instance of its region not yet under notice is
+    /// reclaimed with the storm's probability.
+    fn storm(&mut self, ix: usize) {
+        let Some(storm) = self.config.spot_storms.get(ix).cloned() else { return };
+        let catalog = Arc::clone(&self.catalog);
+        let mut live: Vec<InstanceId> = self
+            .live_spot
             .iter()
-            .any(|o| o.region == name && o.start_h <= hours && hours < o.start_h + o.hours)
+            .filter(|(offer, _)| catalog.region(catalog.offer_key(**offer).0).name == storm.region)
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        live.sort_unstable();
+        for id in live {
+            let u: f64 = self.storm_rng.random();
+            if u < storm.reclaim {
+                self.spot_notice(id);
+            }
+        }
     }
 
     fn refuse(&mut self, request: RequestId, refusal: Refusal) {
@@ -807,6 +860,10 @@ impl SimProvider {
         let region_name = &catalog.region(region).name;
         if self.control_plane_down(region_name) {
             self.refuse(req.request, Refusal::ControlPlaneOutage);
+            return Ok(());
+        }
+        if self.stocked_out(region_name, &catalog.instance_type(ty).name, req.option) {
+            self.refuse(req.request, Refusal::InsufficientCapacity);
             return Ok(());
         }
         if let Some(quota) = self.config.region_vcpu_quota.get(region_name) {
@@ -1249,6 +1306,7 @@ impl SimProvider {
                 }
             }
             Timer::CommitmentEnd(ix) => self.end_commitment(ix),
+            Timer::Storm(ix) => self.storm(ix),
         }
     }
 

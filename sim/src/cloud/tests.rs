@@ -22,7 +22,10 @@ use engine::cloud::{
 use engine::ids::{InstanceId, RequestId, ReservationId};
 use engine::{Money, SimDuration, SimTime};
 
-use super::{Charge, ChargeKind, EgressError, Outage, SimCloudConfig, SimProvider, SupplyConfig};
+use super::{
+    Charge, ChargeKind, EgressError, Outage, SimCloudConfig, SimProvider, SpotStorm, Stockout,
+    SupplyConfig,
+};
 use crate::kernel::rng::RngStreams;
 
 const HOUR: u64 = 3600;
@@ -1562,6 +1565,104 @@ fn a_control_plane_outage_refuses_acquisitions_and_keeps_running_work() {
     assert_eq!(refused(&obs), Some(Refusal::ControlPlaneOutage), "the last microsecond");
     assert_eq!(launched(&sim.launch(h(5), east, LaunchOption::OnDemand, 1)).len(), 1);
     // The instance from before the outage was never stopped: nothing terminated it.
-    let log = sim.run_to(h(6));
-    assert!(terminated(&observations(&log)).is_empty(), "{log:?}");
+    sim.run_to(h(6));
+    assert!(terminated(&observations(&sim.log)).is_empty(), "{:?}", sim.log);
+}
+
+/// A stock-out of one type in one region refuses on-demand and spot launches of that pool
+/// for its hours; the region's other types, and the pool after it, launch as usual.
+#[test]
+fn a_stockout_refuses_launches_of_its_pool_for_its_hours() {
+    let mut config = config();
+    config.stockouts.push(Stockout {
+        region: "us-east-1".into(),
+        instance_type: Some(CPU.into()),
+        start_h: 1.0,
+        hours: 2.0,
+    });
+    let mut sim = Sim::with(Cloud::Aws, &config, catalog_file(), 1);
+    let (cpu, gpu) = (sim.offer(0, CPU), sim.offer(0, GPU));
+    let west = sim.offer(1, CPU);
+    let before = launched(&sim.launch(h(0), cpu, LaunchOption::OnDemand, 1));
+    for option in [LaunchOption::OnDemand, LaunchOption::Spot] {
+        let obs = sim.launch(h(1), cpu, option, 1);
+        assert_eq!(refused(&obs), Some(Refusal::InsufficientCapacity), "{option:?}");
+    }
+    assert_eq!(launched(&sim.launch(h(2), gpu, LaunchOption::OnDemand, 1)).len(), 1);
+    assert_eq!(launched(&sim.launch(h(2), west, LaunchOption::OnDemand, 1)).len(), 1);
+    assert_eq!(launched(&sim.launch(h(3), cpu, LaunchOption::OnDemand, 1)).len(), 1);
+    sim.run_to(h(4));
+    assert!(terminated(&observations(&sim.log)).is_empty(), "{before:?} kept running");
+}
+
+/// A spot storm gives every running spot instance of its region its notice at the start
+/// (`reclaim = 1`), refuses spot there while it lasts, and leaves on-demand instances and
+/// the other regions alone.
+#[test]
+fn a_spot_storm_reclaims_the_regions_spot_and_sells_none_while_it_lasts() {
+    let mut config = config();
+    config.spot_storms.push(SpotStorm {
+        region: "us-east-1".into(),
+        start_h: 1.0,
+        hours: 2.0,
+        reclaim: 1.0,
+    });
+    let mut sim = Sim::with(Cloud::Aws, &config, catalog_file(), 1);
+    let (east, west) = (sim.offer(0, CPU), sim.offer(1, CPU));
+    let spot = launched(&sim.launch(h(0), east, LaunchOption::Spot, 3));
+    let on_demand = launched(&sim.launch(h(0), east, LaunchOption::OnDemand, 1));
+    let west_spot = launched(&sim.launch(h(0), west, LaunchOption::Spot, 1));
+    let obs = sim.launch(h(2), east, LaunchOption::Spot, 1);
+    assert_eq!(refused(&obs), Some(Refusal::InsufficientCapacity));
+    assert_eq!(launched(&sim.launch(h(2), west, LaunchOption::Spot, 1)).len(), 1);
+    assert_eq!(launched(&sim.launch(h(2), east, LaunchOption::OnDemand, 1)).len(), 1);
+    assert_eq!(launched(&sim.launch(h(3), east, LaunchOption::Spot, 1)).len(), 1);
+    sim.run_to(h(4));
+    // AWS's 120 s notice: each spot instance of us-east-1 ends at 1 h + 120 s, no other.
+    let ended: Vec<(InstanceId, SimTime)> = sim
+        .log
+        .iter()
+        .filter_map(|o| match o.observation {
+            Observation::Terminated { instance, reason } => {
+                assert_eq!(reason, TerminationReason::SpotInterruption);
+                Some((instance, o.at))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(InstanceId, SimTime)> =
+        spot.iter().map(|id| (*id, h(1) + secs(120))).collect();
+    assert_eq!(ended, expected, "on demand {on_demand:?} and {west_spot:?} are spared");
+}
+
+/// A fault naming a region or type the catalog does not have is refused when the provider
+/// is built, naming the field: it would otherwise never happen, silently.
+#[test]
+fn faults_must_name_regions_and_types_of_the_catalog() {
+    let catalog = Arc::new(Catalog::new(catalog_file()).expect("valid catalog"));
+    let build = |config: &SimCloudConfig| {
+        SimProvider::new(Cloud::Aws, Arc::clone(&catalog), config, &RngStreams::new(1), t(0))
+            .err()
+            .map(|e| e.to_string())
+    };
+    let mut c = config();
+    c.outages.push(Outage { region: "us-east-9".into(), start_h: 1.0, hours: 1.0 });
+    assert!(build(&c).is_some_and(|e| e.contains("outages.region") && e.contains("us-east-9")));
+    let mut c = config();
+    c.stockouts.push(Stockout {
+        region: "us-east-1".into(),
+        instance_type: Some("cpu5".into()),
+        start_h: 1.0,
+        hours: 1.0,
+    });
+    assert!(build(&c).is_some_and(|e| e.contains("stockouts.instance_type")));
+    let mut c = config();
+    c.spot_storms.push(SpotStorm {
+        region: "us-east-1".into(),
+        start_h: 1.0,
+        hours: 1.0,
+        reclaim: 1.5,
+    });
+    assert!(build(&c).is_some_and(|e| e.contains("spot_storms.reclaim")));
+    assert_eq!(build(&config()), None);
 }

@@ -141,6 +141,14 @@ pub struct CloudJob {
     pub attempts: u32,
     /// Its part of the bill (see [`super::cost`]).
     pub cost: Money,
+    /// Run time of its attempts that were interrupted (instance failure, spot reclaim,
+    /// reservation end): compute done and thrown away.
+    pub lost: SimDuration,
+    /// Per interruption that was followed by another attempt: the time from the
+    /// interruption to that attempt's start (the failover latency), in order.
+    pub failovers: Vec<SimDuration>,
+    /// Interrupted and never started again (failed or still waiting at the end).
+    pub unrecovered: bool,
 }
 
 /// A cloud run's result: the common [`RunOutcome`] plus what only clouds have.
@@ -154,6 +162,8 @@ pub struct CloudOutcome {
     pub charges: Vec<Charge>,
     /// The bill shared out.
     pub attribution: Attribution,
+    /// Every instance launched: when it was launched and terminated (or the run's end).
+    pub instances: BTreeMap<InstanceId, InstanceLife>,
     /// What the controller did.
     pub controller: ControllerStats,
     /// Every shard with instances or queued jobs, sampled every [`TIMELINE_STEP`].
@@ -214,6 +224,8 @@ struct Driver<'a> {
     outcomes: Vec<JobOutcome>,
     jobs: Vec<CloudJob>,
     running: BTreeMap<JobId, Attempt>,
+    /// Jobs interrupted and not started again yet, with the instant of the interruption.
+    interrupted: BTreeMap<JobId, SimTime>,
     segments: Vec<Segment>,
     lives: BTreeMap<InstanceId, InstanceLife>,
     reservation_cloud: BTreeMap<ReservationId, Cloud>,
@@ -283,6 +295,7 @@ pub fn run(
             .collect(),
         jobs: vec![CloudJob::default(); trace.jobs.len()],
         running: BTreeMap::new(),
+        interrupted: BTreeMap::new(),
         segments: Vec::new(),
         lives: BTreeMap::new(),
         reservation_cloud: BTreeMap::new(),
@@ -507,6 +520,9 @@ impl Driver<'_> {
                         let info = self.controller.instances().get(i)?;
                         Some((info.shard, info.option))
                     });
+                    if let Some(at) = self.interrupted.remove(&job) {
+                        j.failovers.push(now.saturating_since(at));
+                    }
                     let o = &mut self.outcomes[job.0 as usize];
                     o.start = Some(now);
                     o.first_start.get_or_insert(now);
@@ -514,7 +530,12 @@ impl Driver<'_> {
                 }
                 Action::Interrupt { job, attempt } => {
                     self.log.record(now, kind::INTERRUPT, job.0);
-                    if self.running.get(&job).is_some_and(|a| a.number == attempt) {
+                    if let Some(a) = self.running.get(&job)
+                        && a.number == attempt
+                    {
+                        let j = &mut self.jobs[job.0 as usize];
+                        j.lost = j.lost + now.saturating_since(a.start);
+                        self.interrupted.insert(job, now);
                         self.close_attempt(now, job);
                     }
                 }
@@ -616,8 +637,12 @@ impl Driver<'_> {
             span.until = span.until.min(end);
         }
         let attribution = attribute(&charges, &self.lives, &self.spans, &self.segments);
+        let instances = std::mem::take(&mut self.lives);
         for (job, cost) in &attribution.per_job {
             self.jobs[job.0 as usize].cost = *cost;
+        }
+        for job in self.interrupted.keys() {
+            self.jobs[job.0 as usize].unrecovered = true;
         }
         let busy: u128 =
             self.segments.iter().map(|s| u128::from(s.end.saturating_since(s.start).0)).sum();
@@ -635,6 +660,7 @@ impl Driver<'_> {
             jobs: self.jobs,
             charges,
             attribution,
+            instances,
             timeline: self.timeline,
             controller: self.controller.stats().clone(),
             plans: {
@@ -757,6 +783,38 @@ mod tests {
         assert_eq!((row.at, row.instances, row.booting), (SimTime::from_secs(3600), [1, 0, 0], 0));
         assert_eq!((row.total.cpu_milli, row.busy.cpu_milli), (4000, 4000));
         assert_eq!((row.queued, row.running, row.rate_micro_usd_per_h), (0, 1, 400_000));
+    }
+
+    #[test]
+    fn a_spot_storm_interrupts_and_the_failover_is_measured_by_hand() {
+        // One 4-vCPU job at t = 0 running 7,200 s on spot. It starts at 75 s (boot), as in
+        // `on_demand_replay_by_hand`. A storm in r1 at 1 h (reclaim 1) gives the instance its
+        // 120 s notice: it ends at 3,720 s and the job is interrupted, 3,645 s of work lost.
+        // Spot in r1 is refused until 1.5 h = 5,400 s; the ticks at 3,720 s … 5,340 s fail,
+        // the tick at 5,400 s launches, the instance boots at 5,475 s and the second attempt
+        // starts then: a failover latency of 5,475 − 3,720 = 1,755 s. It ends at 12,675 s.
+        let catalog = catalog();
+        let t = trace(&[(0, 7200, 4)]);
+        let mut platform = platform(catalog);
+        platform.sim.spot_storms.push(crate::cloud::SpotStorm {
+            region: "r1".into(),
+            start_h: 1.0,
+            hours: 0.5,
+            reclaim: 1.0,
+        });
+        let config = OnDemandConfig { spot: true, ..OnDemandConfig::default() };
+        let out = run(&t, vec![], &platform, Box::new(OnDemand::new(config)), &mut |_| {}).unwrap();
+        let job = out.run.jobs[0];
+        assert_eq!(job.state, EndState::Completed);
+        assert_eq!(job.first_start, Some(SimTime::from_secs(75)));
+        assert_eq!(job.start, Some(SimTime::from_secs(5475)));
+        assert_eq!(job.end, SimTime::from_secs(12_675));
+        let cj = &out.jobs[0];
+        assert_eq!(cj.attempts, 2);
+        assert_eq!(cj.lost, SimDuration::from_secs(3645));
+        assert_eq!(cj.failovers, [SimDuration::from_secs(1755)]);
+        assert!(!cj.unrecovered);
+        assert_eq!(out.controller.interruptions, 1);
     }
 
     #[test]

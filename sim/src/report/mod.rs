@@ -27,7 +27,7 @@ use engine::{Money, SimDuration};
 use serde::Serialize;
 
 use crate::cloud::ChargeKind;
-use crate::platform::cloud::CloudOutcome;
+use crate::platform::cloud::{CloudJob, CloudOutcome};
 use crate::platform::{EndState, RunOutcome};
 use crate::trace::Trace;
 
@@ -153,6 +153,51 @@ pub struct CloudActivity {
     pub jobs_restarted: u64,
     /// Attempts beyond each job's first, summed over the jobs.
     pub restarts: u64,
+    /// What interruptions cost the jobs: work thrown away and time to run again.
+    pub failover: Failover,
+}
+
+/// Interrupted attempts in a cloud run (instance failures, spot reclaims, reservations
+/// ending under running jobs) and how the run recovered from them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Failover {
+    /// Interruptions followed by another attempt of the job.
+    pub recovered: u64,
+    /// Jobs interrupted and never started again (failed `interrupted`, or still waiting).
+    pub unrecovered: u64,
+    /// Failover latency, seconds: from an interruption to the job's next start.
+    pub latency_s: WaitStats,
+    /// Run time of the interrupted attempts, job-hours: compute wasted by preemption.
+    pub wasted_job_hours: f64,
+    /// The same weighted by each job's vCPUs.
+    pub wasted_vcpu_hours: f64,
+    /// The same weighted by each job's GPUs.
+    pub wasted_gpu_hours: f64,
+}
+
+impl Failover {
+    /// The failover figures of `jobs`, the cloud outcome of `trace`'s jobs in order.
+    fn of(trace: &Trace, jobs: &[CloudJob]) -> Failover {
+        let mut latencies: Vec<u64> =
+            jobs.iter().flat_map(|j| j.failovers.iter().map(|d| d.as_micros())).collect();
+        // Sum micro-hours of milli-units in integers, so the totals do not depend on order.
+        let (mut us, mut cpu, mut gpu) = (0u128, 0u128, 0u128);
+        for (job, cj) in trace.jobs.iter().zip(jobs) {
+            let lost = u128::from(cj.lost.as_micros());
+            us += lost;
+            cpu += lost * u128::from(job.resources.cpu_milli);
+            gpu += lost * u128::from(job.resources.gpu_milli);
+        }
+        let hours = |x: u128, milli: f64| x as f64 / 3.6e9 / milli;
+        Failover {
+            recovered: latencies.len() as u64,
+            unrecovered: jobs.iter().filter(|j| j.unrecovered).count() as u64,
+            latency_s: WaitStats::of(&mut latencies),
+            wasted_job_hours: hours(us, 1.0),
+            wasted_vcpu_hours: hours(cpu, 1000.0),
+            wasted_gpu_hours: hours(gpu, 1000.0),
+        }
+    }
 }
 
 /// Wait statistics, seconds.
@@ -325,6 +370,7 @@ impl Summary {
             controller: cloud.controller.clone(),
             jobs_restarted: cloud.jobs.iter().filter(|j| j.attempts > 1).count() as u64,
             restarts: cloud.jobs.iter().map(|j| u64::from(j.attempts.saturating_sub(1))).sum(),
+            failover: Failover::of(trace, &cloud.jobs),
         });
     }
 
