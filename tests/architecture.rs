@@ -118,8 +118,8 @@ fn no_wall_clock_or_unseeded_randomness_outside_live() {
 const ENGINE_LAYERS: &[&[&str]] = &[
     &["time", "money", "ids"],
     &["job"],
-    &["cloud", "forecast", "shard"],
-    &["broker"],
+    &["cloud", "fabric", "forecast", "shard"],
+    &["broker", "router"],
     &["planner"],
     &["policy"],
     &["controller", "live"],

@@ -102,6 +102,7 @@ proptest! {
                 max_attempts: 2,
                 budget: None,
                 drain_windows: 2,
+                routing: Default::default(),
             },
             seed,
         };
@@ -169,6 +170,7 @@ fn ample_on_demand_supply_completes_every_runnable_job() {
             max_attempts: 3,
             budget: None,
             drain_windows: 1,
+            routing: Default::default(),
         },
         seed: 1,
     };
@@ -243,6 +245,7 @@ proptest! {
                 max_attempts: 3,
                 budget: None,
                 drain_windows: 2,
+                routing: Default::default(),
             },
             seed,
         };

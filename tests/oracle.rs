@@ -80,6 +80,7 @@ fn platform(seed: u64) -> CloudPlatform {
             max_attempts: 10,
             budget: None,
             drain_windows: 2,
+            routing: Default::default(),
         },
         seed,
     }

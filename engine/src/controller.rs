@@ -28,6 +28,16 @@
 //!
 //! A job whose class no offer can serve is rejected (`no_offer`). A job of a class the current
 //! plan has no route for triggers a re-plan of the current window without reservations.
+//!
+//! # Routing and dependencies
+//!
+//! A job is *ready* when it has arrived and every job it depends on has completed; a job
+//! whose parent failed or was rejected fails (`dependency_failed`), and so do its own
+//! dependants. A ready job goes to the shard its [`Router`] picks among the plan's shards that
+//! can run it (the plan's route, by default). When it starts, its parents' outputs are staged
+//! in from where they were written over the [`Fabric`]: the attempt holds its instances for
+//! the longest of those transfers before it computes, each transfer's egress is charged
+//! ([`Action::Transfer`]), and each edge is counted by the link it crossed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -36,9 +46,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::broker::{Broker, BrokerEvent, LaunchIntent, ReserveIntent};
 use crate::cloud::{
-    Catalog, CloudAction, LaunchOption, Observation, Observed, OfferIx, ReservationState,
+    Catalog, CloudAction, LaunchOption, Observation, Observed, OfferIx, RegionIx, ReservationState,
     TerminationReason,
 };
+use crate::fabric::{Fabric, FabricConfig, Link};
 use crate::ids::{InstanceId, JobId, QueueId, RequestId, ReservationId};
 use crate::job::{GpuKind, Job};
 use crate::money::Money;
@@ -46,6 +57,7 @@ use crate::policy::{
     InstanceView, JobClass, Plan, PlanContext, Policy, ScaleContext, ShardView, Window,
     offer_capacity, ranked_offers,
 };
+use crate::router::{Candidate, Input, Request, Router, RouterKind};
 use crate::shard::{Capacity, LocalScheduler, QueuedJob};
 use crate::time::{MICROS_PER_SEC, SimDuration, SimTime};
 
@@ -69,6 +81,29 @@ pub struct ControllerConfig {
     /// Windows planned after the last job arrived while work remains; what is still waiting
     /// after them fails as `never_ran`.
     pub drain_windows: u32,
+    /// How ready jobs are sent to shards, and the fabric their inputs cross.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+}
+
+/// The routing layer's knobs (`[policy.routing]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingConfig {
+    /// The router.
+    pub kind: RouterKind,
+    /// Jobs estimated to run at most this long are latency-class (`latency-class` router);
+    /// 0 means the default, 600 s.
+    pub short_s: u64,
+    /// The inter-shard fabric.
+    pub fabric: FabricConfig,
+}
+
+impl RoutingConfig {
+    /// The latency-class threshold, seconds.
+    pub fn short_s(&self) -> u64 {
+        if self.short_s == 0 { 600 } else { self.short_s }
+    }
 }
 
 /// Why a job left without completing.
@@ -81,6 +116,8 @@ pub enum FailReason {
     Interrupted,
     /// Still waiting when the simulation ended.
     NeverRan,
+    /// A job it depends on failed or was rejected.
+    DependencyFailed,
 }
 
 impl FailReason {
@@ -90,6 +127,7 @@ impl FailReason {
             FailReason::NoOffer => "no_offer",
             FailReason::Interrupted => "interrupted",
             FailReason::NeverRan => "never_ran",
+            FailReason::DependencyFailed => "dependency_failed",
         }
     }
 }
@@ -108,6 +146,23 @@ pub enum Action {
         attempt: u32,
         /// Where, with what each instance gives it.
         instances: Vec<(InstanceId, Capacity)>,
+        /// How long its inputs take to arrive before it computes (zero without inputs
+        /// elsewhere): the attempt ends `stage_in + runtime` after it starts.
+        stage_in: SimDuration,
+    },
+    /// Data leaves region `from` for region `to` (a parent's output staged in for `job`):
+    /// charge its egress to the provider of `from`.
+    Transfer {
+        /// The job it is for.
+        job: JobId,
+        /// Where it was written.
+        from: RegionIx,
+        /// Where it is read.
+        to: RegionIx,
+        /// What it crosses.
+        link: Link,
+        /// Its size.
+        bytes: u64,
     },
     /// A running attempt was stopped (its instance left); the job is queued again.
     Interrupt {
@@ -134,6 +189,8 @@ pub enum Action {
 
 #[derive(Clone, Debug)]
 enum JobPhase {
+    /// Waiting for jobs it depends on.
+    Blocked,
     /// Not yet routed to a shard (before the first opening, or waiting for a re-plan).
     Unrouted,
     Queued {
@@ -219,6 +276,23 @@ pub struct ControllerStats {
     pub interruptions: u64,
     /// Queued jobs moved to another shard at a window opening.
     pub migrations: u64,
+    /// The router.
+    pub router: String,
+    /// Dependency edges, by the link each crossed when its child first started (`local`:
+    /// the same shard).
+    pub edges: BTreeMap<String, u64>,
+    /// Bytes staged in over links other than `local`, every attempt.
+    pub transfer_bytes: u64,
+    /// Time attempts spent waiting for their inputs, summed, microseconds.
+    pub stage_in_us: u64,
+}
+
+/// Where a completed job's output is.
+#[derive(Clone, Copy, Debug)]
+struct Output {
+    shard: OfferIx,
+    region: RegionIx,
+    bytes: u64,
 }
 
 /// One size tier's route: the largest job it takes (`None`: any) and its shard.
@@ -257,6 +331,18 @@ pub struct Controller {
     windows_after_trace: u32,
     needs_replan: bool,
     stats: ControllerStats,
+    router: Box<dyn Router>,
+    fabric: Fabric,
+    /// Blocked jobs' parents still unfinished, by job.
+    waiting_on: BTreeMap<JobId, u32>,
+    /// Blocked jobs, by the parent they wait for.
+    dependants: BTreeMap<JobId, Vec<JobId>>,
+    /// Completed jobs' outputs, for dependants not yet started.
+    outputs: BTreeMap<JobId, Output>,
+    /// Jobs that failed or were rejected (their dependants fail too).
+    failed: BTreeSet<JobId>,
+    /// Where each running job runs: its shard and its first instance's region.
+    placed: BTreeMap<JobId, (OfferIx, RegionIx)>,
 }
 
 impl Controller {
@@ -268,6 +354,13 @@ impl Controller {
         config: ControllerConfig,
     ) -> Controller {
         let broker = Broker::new(Arc::clone(&catalog), config.budget);
+        // An invalid fabric is refused where the scenario is read; here it falls back to the
+        // defaults rather than panic.
+        let fabric = Fabric::new(config.routing.fabric.clone())
+            .unwrap_or_else(|_| Fabric::new(FabricConfig::default()).expect("defaults are valid"));
+        let router = crate::router::router(config.routing.kind, config.routing.short_s());
+        let stats =
+            ControllerStats { router: router.name().to_owned(), ..ControllerStats::default() };
         Controller {
             catalog,
             offers,
@@ -292,7 +385,14 @@ impl Controller {
             trace_done: false,
             windows_after_trace: 0,
             needs_replan: false,
-            stats: ControllerStats::default(),
+            stats,
+            router,
+            fabric,
+            waiting_on: BTreeMap::new(),
+            dependants: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            failed: BTreeSet::new(),
+            placed: BTreeMap::new(),
         }
     }
 
@@ -368,13 +468,36 @@ impl Controller {
     pub fn submit(&mut self, now: SimTime, job: Job) {
         if !self.servable(&job) {
             self.outbox.push(Action::Reject { job: job.id, reason: FailReason::NoOffer });
+            self.failed.insert(job.id);
+            return;
+        }
+        if job.dependencies.iter().any(|d| self.failed.contains(d)) {
+            self.outbox.push(Action::Fail { job: job.id, reason: FailReason::DependencyFailed });
+            self.failed.insert(job.id);
             return;
         }
         let known = self.classes.contains_key(&JobClass::of(&job));
         let class = self.note_class(&job);
         let id = job.id;
         self.history.push(job.clone());
-        self.jobs.insert(id, JobState { job, class, attempts: 0, phase: JobPhase::Unrouted });
+        // Parents not yet done; a parent never seen (dropped with the history) is no wait.
+        let pending: Vec<JobId> =
+            job.dependencies.iter().copied().filter(|d| self.jobs.contains_key(d)).collect();
+        let blocked = !pending.is_empty();
+        let phase = if blocked { JobPhase::Blocked } else { JobPhase::Unrouted };
+        self.jobs.insert(id, JobState { job, class, attempts: 0, phase });
+        if blocked {
+            self.waiting_on.insert(id, pending.len() as u32);
+            for parent in pending {
+                self.dependants.entry(parent).or_default().push(id);
+            }
+            return;
+        }
+        self.release(now, id, known);
+    }
+
+    /// Job `id` is ready: route it (`known`: its class was seen before it arrived).
+    fn release(&mut self, now: SimTime, id: JobId, known: bool) {
         if self.current.is_some() {
             if !known && self.route_of(id).is_none() {
                 self.needs_replan = true;
@@ -417,9 +540,68 @@ impl Controller {
         }
     }
 
-    /// Puts job `id` in the queue of its route's shard, or leaves it unrouted.
+    /// The shard the router sends job `id` to: the plan's route, or another shard of the plan
+    /// that can run it.
+    fn target_of(&self, id: JobId) -> Option<OfferIx> {
+        let planned = self.route_of(id)?;
+        if self.config.routing.kind == RouterKind::Planned {
+            return Some(planned);
+        }
+        let (_, plan) = self.current.as_ref()?;
+        let state = &self.jobs[&id];
+        let demand = Capacity::from_resources(&state.job.resources);
+        let mut candidates = vec![];
+        let mut seen = BTreeSet::new();
+        for sp in &plan.shards {
+            if !seen.insert(sp.offer) {
+                continue;
+            }
+            let is_planned = sp.offer == planned;
+            if !is_planned
+                && ranked_offers(&self.catalog, &[sp.offer], &state.class, demand).is_empty()
+            {
+                continue;
+            }
+            let Some(shard) = self.shards.get(&sp.offer) else { continue };
+            let queued = shard
+                .scheduler
+                .queued()
+                .fold(Capacity::default(), |acc, q| acc.saturating_add(&q.demand));
+            let total = shard.scheduler.total_capacity();
+            let free = shard.scheduler.free_capacity();
+            let booting = (0..shard.launching)
+                .fold(Capacity::default(), |acc, _| acc.saturating_add(&shard.instance));
+            candidates.push(Candidate {
+                offer: sp.offer,
+                region: self.catalog.offer_key(sp.offer).0,
+                planned: is_planned,
+                usd_per_hour: self.catalog.offer(sp.offer).on_demand_usd_per_hour,
+                instance: shard.instance,
+                total: total.saturating_add(&booting),
+                free,
+                queued,
+                running: total.saturating_sub(&free),
+            });
+        }
+        if candidates.is_empty() {
+            return Some(planned);
+        }
+        let inputs: Vec<Input> = state
+            .job
+            .dependencies
+            .iter()
+            .filter_map(|d| self.outputs.get(d))
+            .map(|o| Input { shard: o.shard, region: o.region, bytes: o.bytes })
+            .collect();
+        let request =
+            Request { demand, estimate: Self::queued_job(state).estimate, inputs: &inputs };
+        let pick = self.router.choose(&self.catalog, &request, &candidates);
+        Some(candidates.get(pick).map_or(planned, |c| c.offer))
+    }
+
+    /// Puts job `id` in the queue of its router's shard, or leaves it unrouted.
     fn route(&mut self, now: SimTime, id: JobId) {
-        let Some(shard) = self.route_of(id) else {
+        let Some(shard) = self.target_of(id) else {
             self.unrouted.insert(id);
             return;
         };
@@ -459,7 +641,41 @@ impl Controller {
                 }
             }
         }
-        self.jobs.remove(&job);
+        let done = self.jobs.remove(&job);
+        let placed = self.placed.remove(&job);
+        if let (Some(state), Some((shard, region))) = (done, placed) {
+            self.outputs.insert(job, Output { shard, region, bytes: state.job.output_bytes });
+        }
+        for child in self.dependants.remove(&job).unwrap_or_default() {
+            let Some(left) = self.waiting_on.get_mut(&child) else { continue };
+            *left -= 1;
+            if *left == 0 {
+                self.waiting_on.remove(&child);
+                if let Some(state) = self.jobs.get_mut(&child) {
+                    state.phase = JobPhase::Unrouted;
+                    // Its class may be one the plan has never routed: let `release` check.
+                    self.release(now, child, false);
+                }
+            }
+        }
+    }
+
+    /// Job `id` failed or was rejected: every job waiting for it, directly or not, fails
+    /// (`dependency_failed`).
+    fn fail_dependants(&mut self, id: JobId) {
+        self.failed.insert(id);
+        let mut stack = vec![id];
+        while let Some(parent) = stack.pop() {
+            for child in self.dependants.remove(&parent).unwrap_or_default() {
+                self.waiting_on.remove(&child);
+                if self.jobs.remove(&child).is_some() {
+                    self.outbox
+                        .push(Action::Fail { job: child, reason: FailReason::DependencyFailed });
+                    self.failed.insert(child);
+                    stack.push(child);
+                }
+            }
+        }
     }
 
     /// Jobs not yet done (queued, running or unrouted).
@@ -526,9 +742,11 @@ impl Controller {
             let Some(state) = self.jobs.get_mut(&job) else { continue };
             self.stats.interruptions += 1;
             self.outbox.push(Action::Interrupt { job, attempt: state.attempts });
+            self.placed.remove(&job);
             if state.attempts >= self.config.max_attempts {
                 self.outbox.push(Action::Fail { job, reason: FailReason::Interrupted });
                 self.jobs.remove(&job);
+                self.fail_dependants(job);
             } else {
                 state.phase = JobPhase::Unrouted;
                 self.route(now, job);
@@ -710,9 +928,18 @@ impl Controller {
         self.current = Some((window, plan));
         // Queued jobs whose route changed move; unrouted ones get a route.
         let mut moves = vec![];
+        let planned = self.config.routing.kind == RouterKind::Planned;
+        let kept: BTreeSet<OfferIx> = self
+            .current
+            .as_ref()
+            .map(|(_, p)| p.shards.iter().map(|s| s.offer).collect())
+            .unwrap_or_default();
         for (id, state) in &self.jobs {
+            // Under the plan's routes a queued job follows its route; under another router it
+            // stays where it was sent unless the plan dropped its shard.
             if let JobPhase::Queued { shard } = state.phase
-                && self.route_of(*id).is_some_and(|s| s != shard)
+                && (planned && self.route_of(*id).is_some_and(|s| s != shard)
+                    || !planned && !kept.contains(&shard))
             {
                 moves.push((*id, shard));
             }
@@ -745,6 +972,7 @@ impl Controller {
                 self.unrouted.remove(&id);
                 self.jobs.remove(&id);
                 self.outbox.push(Action::Reject { job: id, reason: FailReason::NoOffer });
+                self.fail_dependants(id);
             }
         }
     }
@@ -901,23 +1129,72 @@ impl Controller {
     }
 
     fn schedule(&mut self, now: SimTime) {
+        let mut starts = vec![];
         for (offer, shard) in &mut self.shards {
             for start in shard.scheduler.schedule(now) {
-                let Some(state) = self.jobs.get_mut(&start.job) else { continue };
-                state.attempts += 1;
-                state.phase = JobPhase::Running { shard: *offer };
-                for (node, _) in &start.nodes {
-                    if let Some(info) = self.instances.get_mut(node) {
-                        info.idle_since = None;
-                    }
-                }
-                self.outbox.push(Action::Start {
-                    job: start.job,
-                    attempt: state.attempts,
-                    instances: start.nodes,
-                });
+                starts.push((*offer, start));
             }
         }
+        for (offer, start) in starts {
+            let Some(state) = self.jobs.get_mut(&start.job) else { continue };
+            state.attempts += 1;
+            state.phase = JobPhase::Running { shard: offer };
+            let attempt = state.attempts;
+            let parents = state.job.dependencies.clone();
+            for (node, _) in &start.nodes {
+                if let Some(info) = self.instances.get_mut(node) {
+                    info.idle_since = None;
+                }
+            }
+            let region = start.nodes.first().and_then(|(n, _)| self.instances.get(n)).map_or_else(
+                || self.catalog.offer_key(offer).0,
+                |i| self.catalog.offer_key(i.offer).0,
+            );
+            self.placed.insert(start.job, (offer, region));
+            let stage_in = self.stage_in(start.job, attempt, &parents, offer, region);
+            self.outbox.push(Action::Start {
+                job: start.job,
+                attempt,
+                instances: start.nodes,
+                stage_in,
+            });
+        }
+    }
+
+    /// Stages in the outputs of `parents` for `job`'s `attempt` on `shard` in `region`: one
+    /// transfer per parent output not already there (charged), edges counted at the first
+    /// attempt. Returns how long the slowest transfer takes.
+    fn stage_in(
+        &mut self,
+        job: JobId,
+        attempt: u32,
+        parents: &[JobId],
+        shard: OfferIx,
+        region: RegionIx,
+    ) -> SimDuration {
+        let mut longest = SimDuration::ZERO;
+        for parent in parents {
+            let Some(out) = self.outputs.get(parent).copied() else { continue };
+            let same_shard = out.shard == shard && out.region == region;
+            let t = self.fabric.transfer(&self.catalog, out.region, region, same_shard, out.bytes);
+            if attempt == 1 {
+                *self.stats.edges.entry(t.link.as_str().to_owned()).or_default() += 1;
+            }
+            if t.link == Link::Local {
+                continue;
+            }
+            longest = longest.max(t.duration);
+            self.stats.transfer_bytes += out.bytes;
+            self.outbox.push(Action::Transfer {
+                job,
+                from: out.region,
+                to: region,
+                link: t.link,
+                bytes: out.bytes,
+            });
+        }
+        self.stats.stage_in_us += longest.as_micros();
+        longest
     }
 
     /// When the controller next wants [`Controller::decide`] called, if nothing else happens.

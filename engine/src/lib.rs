@@ -22,6 +22,7 @@
 pub mod broker;
 pub mod cloud;
 pub mod controller;
+pub mod fabric;
 pub mod forecast;
 pub mod ids;
 pub mod job;
@@ -29,6 +30,7 @@ pub mod money;
 #[cfg(feature = "planner")]
 pub mod planner;
 pub mod policy;
+pub mod router;
 pub mod shard;
 pub mod time;
 

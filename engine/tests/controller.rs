@@ -34,6 +34,7 @@ fn config(first_window: SimTime, window_h: u64, lead_h: u64) -> ControllerConfig
         max_attempts: 3,
         budget: None,
         drain_windows: 1,
+        routing: Default::default(),
     }
 }
 
@@ -49,7 +50,14 @@ fn on_demand(max_vcpus: u64, spot: bool) -> Box<dyn Policy> {
 
 /// The on-demand baseline's knobs: up to `max_vcpus`, a 600 s idle timeout.
 fn on_demand_config(max_vcpus: u64, spot: bool) -> OnDemandConfig {
-    OnDemandConfig { min_vcpus: 0, max_vcpus, idle_timeout_s: 600, spot, single_cloud: false }
+    OnDemandConfig {
+        min_vcpus: 0,
+        max_vcpus,
+        idle_timeout_s: 600,
+        spot,
+        single_cloud: false,
+        spread: false,
+    }
 }
 
 fn mins(m: u64) -> SimDuration {
@@ -378,6 +386,7 @@ fn idle_elastic_instances_of_a_shard_the_plan_dropped_are_let_go() {
         idle_timeout_s: 2 * 86_400,
         spot: false,
         single_cloud: false,
+        spread: false,
     }));
     let mut h = harness(Box::new(policy), config(SimTime::EPOCH, 24, 0));
     h.add_jobs([
@@ -905,6 +914,7 @@ proptest! {
         // so give jobs attempts enough.
         let mut h = harness(policy, ControllerConfig {
             drain_windows: 10,
+            routing: Default::default(),
             max_attempts: 10,
             ..config(hours(2), 4, 1)
         });

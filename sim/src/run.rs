@@ -302,6 +302,7 @@ fn run_cloud(
         max_attempts: section.max_attempts,
         budget: section.budget_usd.and_then(Money::from_usd),
         drain_windows: section.drain_windows,
+        routing: scenario.policy.routing.clone(),
     };
     let platform = CloudPlatform {
         catalog: Arc::clone(&catalog),

@@ -229,6 +229,11 @@ pub struct Policy {
     /// the baseline (cloud platforms; needs the `planner` feature).
     #[serde(default)]
     pub planner: Option<engine::policy::PredictiveConfig>,
+    /// `[policy.routing]`: the router (`kind`: planned, cheapest-feasible, least-loaded,
+    /// locality, latency-class), the latency-class threshold `short_s` and the
+    /// `[policy.routing.fabric]` (cloud platforms).
+    #[serde(default)]
+    pub routing: engine::controller::RoutingConfig,
 }
 
 impl Default for Policy {
@@ -239,6 +244,7 @@ impl Default for Policy {
             sla_wait_s: default_sla_wait_s(),
             sla_share: default_sla_share(),
             planner: None,
+            routing: engine::controller::RoutingConfig::default(),
         }
     }
 }
@@ -411,6 +417,9 @@ impl Scenario {
             field: field.into(),
             message: message.into(),
         };
+        if let Err(e) = self.policy.routing.fabric.validate() {
+            return Err(invalid(&format!("policy.routing.fabric.{}", e.field), &e.to_string()));
+        }
         let w = &self.workload;
         match (&w.trace, &w.synthetic) {
             (None, None) => {

@@ -97,6 +97,11 @@ pub struct OnDemandConfig {
     /// Use only the cheapest provider (the "cheapest single cloud" baseline).
     #[serde(default)]
     pub single_cloud: bool,
+    /// Plan a shard on every enabled provider for each class (its best offer there), not
+    /// only on the best one: the plan still routes each class to its best shard, and a
+    /// router (`[policy.routing]`) may send jobs to the others, which scale like any shard.
+    #[serde(default)]
+    pub spread: bool,
 }
 
 fn default_max_vcpus() -> u64 {
@@ -115,6 +120,7 @@ impl Default for OnDemandConfig {
             idle_timeout_s: default_idle_s(),
             spot: false,
             single_cloud: false,
+            spread: false,
         }
     }
 }
@@ -295,20 +301,50 @@ pub fn historical_mean_units(ctx: &PlanContext<'_>, now: SimTime) -> BTreeMap<Jo
     out
 }
 
-/// Shards and routes for every class: the best offer of each (among `offers`) makes a shard.
-fn plan_shards(ctx: &PlanContext<'_>, offers: &[OfferIx]) -> (Plan, BTreeMap<usize, Vec<OfferIx>>) {
+/// Shards and routes for every class: the best offer of each (among `offers`) makes a shard;
+/// with `spread`, so does the best offer of every other provider, unrouted.
+fn plan_shards(
+    ctx: &PlanContext<'_>,
+    offers: &[OfferIx],
+    spread: bool,
+) -> (Plan, BTreeMap<usize, Vec<OfferIx>>) {
     let mut plan = Plan::default();
     let mut fallbacks = BTreeMap::new();
     let mut shard_of_offer: BTreeMap<OfferIx, usize> = BTreeMap::new();
-    for (class, largest) in ctx.classes {
-        let ranked = ranked_offers(ctx.catalog, offers, class, *largest);
-        let Some(&best) = ranked.first() else { continue };
+    // A routed shard takes the fallbacks of the last class routed to it; a spread one those
+    // of the first class that made it.
+    let mut add = |plan: &mut Plan, ranked: &[OfferIx], routed: bool| {
+        let best = ranked[0];
         let index = *shard_of_offer.entry(best).or_insert_with(|| {
             plan.shards.push(ShardPlan { offer: best, reserve: None });
             plan.shards.len() - 1
         });
-        fallbacks.insert(index, ranked.iter().take(1 + FALLBACKS).copied().collect());
+        let list: Vec<OfferIx> = ranked.iter().take(1 + FALLBACKS).copied().collect();
+        if routed {
+            fallbacks.insert(index, list);
+        } else {
+            fallbacks.entry(index).or_insert(list);
+        }
+        index
+    };
+    for (class, largest) in ctx.classes {
+        let ranked = ranked_offers(ctx.catalog, offers, class, *largest);
+        if ranked.is_empty() {
+            continue;
+        }
+        let index = add(&mut plan, &ranked, true);
         plan.routes.push(Route { queue: None, class: class.clone(), up_to: None, shard: index });
+        if !spread {
+            continue;
+        }
+        let routed = ctx.catalog.offer(ranked[0]).cloud;
+        for cloud in Cloud::ALL.into_iter().filter(|c| *c != routed) {
+            let theirs: Vec<OfferIx> =
+                ranked.iter().copied().filter(|o| ctx.catalog.offer(*o).cloud == cloud).collect();
+            if !theirs.is_empty() {
+                add(&mut plan, &theirs, false);
+            }
+        }
     }
     (plan, fallbacks)
 }
@@ -337,7 +373,7 @@ impl Policy for OnDemand {
         } else {
             ctx.offers.to_vec()
         };
-        let (plan, fallbacks) = plan_shards(ctx, &offers);
+        let (plan, fallbacks) = plan_shards(ctx, &offers, self.config.spread);
         self.fallbacks = fallbacks;
         plan
     }
@@ -391,7 +427,7 @@ impl Policy for StaticReservation {
     }
 
     fn plan(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
-        let (mut plan, fallbacks) = plan_shards(ctx, ctx.offers);
+        let (mut plan, fallbacks) = plan_shards(ctx, ctx.offers, false);
         let means = historical_mean_units(ctx, now);
         for route in &plan.routes {
             let mean = means.get(&route.class).copied().unwrap_or(0.0);

@@ -642,12 +642,14 @@ impl Harness {
                     };
                     self.provider(cloud).execute(now, &cloud_action).expect("well-formed action");
                 }
-                Action::Start { job, attempt, instances } => {
-                    let runtime = self.job_runtime(job);
+                Action::Start { job, attempt, instances, stage_in } => {
+                    let runtime = stage_in + self.job_runtime(job);
                     let ids = instances.iter().map(|(i, _)| *i).collect();
                     let previous = self.running.insert(job, (attempt, now + runtime, ids));
                     assert!(previous.is_none(), "{job} started twice at {now}");
                 }
+                // The fake providers charge no egress.
+                Action::Transfer { .. } => {}
                 Action::Interrupt { job, attempt } => {
                     let was = self.running.remove(&job);
                     assert_eq!(
@@ -810,7 +812,7 @@ impl Harness {
         self.actions
             .iter()
             .filter_map(|(t, a)| match a {
-                Action::Start { job: j, attempt, instances } if *j == job => {
+                Action::Start { job: j, attempt, instances, .. } if *j == job => {
                     Some((*t, *attempt, instances.iter().map(|(i, _)| *i).collect()))
                 }
                 _ => None,

@@ -34,6 +34,7 @@ use engine::cloud::{
     ProviderError, ReservationState,
 };
 use engine::controller::{Action, Controller, ControllerConfig, ControllerStats};
+use engine::fabric::bytes_to_gb;
 use engine::ids::{InstanceId, JobId, RequestId, ReservationId};
 use engine::policy::Policy;
 use engine::shard::Capacity;
@@ -58,6 +59,7 @@ mod kind {
     pub(super) const TERMINATED: u8 = 7;
     pub(super) const RESERVATION: u8 = 8;
     pub(super) const REFUSED: u8 = 9;
+    pub(super) const TRANSFER: u8 = 10;
 }
 
 /// Rounds of decide-and-carry-out at one instant before the driver calls it a livelock.
@@ -91,6 +93,9 @@ pub enum CloudRunError {
     /// A provider rejected a request as malformed: a bug in the controller or broker.
     #[error("provider error (a bug; please report it with the scenario): {0}")]
     Provider(#[from] ProviderError),
+    /// An egress charge was malformed: a bug in the controller.
+    #[error("egress charge refused (a bug; please report it with the scenario): {0}")]
+    Egress(#[from] crate::cloud::EgressError),
     /// An action named an instance or reservation no provider reported.
     #[error("the controller addressed {what}, which no provider reported (a bug)")]
     Unaddressed {
@@ -286,6 +291,7 @@ pub fn run(
             .jobs
             .iter()
             .map(|j| JobOutcome {
+                ready: j.submit,
                 first_start: None,
                 start: None,
                 end: j.submit,
@@ -510,10 +516,10 @@ impl Driver<'_> {
                     })?;
                     provider.execute(now, &cloud_action)?;
                 }
-                Action::Start { job, attempt, instances } => {
+                Action::Start { job, attempt, instances, stage_in } => {
                     self.log.record(now, kind::START, job.0);
                     let runtime = self.trace.jobs[job.0 as usize].runtime;
-                    self.ends.schedule(now + runtime, (job, attempt));
+                    self.ends.schedule(now + stage_in + runtime, (job, attempt));
                     let j = &mut self.jobs[job.0 as usize];
                     j.attempts = attempt;
                     j.placement = instances.first().and_then(|(i, _)| {
@@ -523,10 +529,27 @@ impl Driver<'_> {
                     if let Some(at) = self.interrupted.remove(&job) {
                         j.failovers.push(now.saturating_since(at));
                     }
+                    if attempt == 1 {
+                        // Its parents have all completed by now: ready at the last one's end.
+                        let parents = &self.trace.jobs[job.0 as usize].dependencies;
+                        let last = parents.iter().map(|p| self.outcomes[p.0 as usize].end).max();
+                        let o = &mut self.outcomes[job.0 as usize];
+                        o.ready = last.map_or(o.ready, |t| t.max(o.ready));
+                    }
                     let o = &mut self.outcomes[job.0 as usize];
                     o.start = Some(now);
                     o.first_start.get_or_insert(now);
                     self.running.insert(job, Attempt { number: attempt, start: now, instances });
+                }
+                Action::Transfer { job, from, to, link, bytes } => {
+                    self.log.record(now, kind::TRANSFER, job.0);
+                    let cloud = self.catalog.region(from).cloud;
+                    let provider = self.providers.get_mut(&cloud).ok_or_else(|| {
+                        CloudRunError::Unaddressed { what: format!("provider {cloud}") }
+                    })?;
+                    // The provider books it at the same list price the fabric quoted the router.
+                    let _ = link;
+                    provider.charge_egress(now, from, to, bytes_to_gb(bytes))?;
                 }
                 Action::Interrupt { job, attempt } => {
                     self.log.record(now, kind::INTERRUPT, job.0);
@@ -748,6 +771,7 @@ mod tests {
                 max_attempts: 3,
                 budget: None,
                 drain_windows: 1,
+                routing: Default::default(),
             },
             seed: 1,
         }
@@ -815,6 +839,39 @@ mod tests {
         assert_eq!(cj.failovers, [SimDuration::from_secs(1755)]);
         assert!(!cj.unrecovered);
         assert_eq!(out.controller.interruptions, 1);
+    }
+
+    #[test]
+    fn a_child_starts_after_its_parent_and_a_failed_parent_fails_its_children() {
+        // Job 1 depends on job 0 (3,600 s from t = 0, so it ends at 3,675 s, as in
+        // `on_demand_replay_by_hand`); submitted at 60 s, job 1 is ready only at 3,675 s and
+        // starts then, on the instance job 0 left idle: a wait of 0 from ready, on the same
+        // shard (one local edge, nothing staged). Job 2 asks for a GPU (no offer: rejected);
+        // job 3 depends on it and fails `dependency_failed`, and so does job 4, which depends
+        // on job 3.
+        let catalog = catalog();
+        let mut t = trace(&[(0, 3600, 4), (60, 600, 4), (70, 60, 1), (80, 60, 1), (90, 60, 1)]);
+        t.jobs[1].dependencies = vec![JobId(0)];
+        t.jobs[1].output_bytes = 0;
+        t.jobs[0].output_bytes = 5_000_000_000;
+        t.jobs[2].resources.gpu_milli = 1000;
+        t.jobs[3].dependencies = vec![JobId(2)];
+        t.jobs[4].dependencies = vec![JobId(3), JobId(0)];
+        let policy = Box::new(OnDemand::new(OnDemandConfig::default()));
+        let out = run(&t, vec![], &platform(catalog), policy, &mut |_| {}).unwrap();
+        let o = &out.run.jobs;
+        assert_eq!(o[0].end, SimTime::from_secs(3675));
+        assert_eq!(o[1].ready, SimTime::from_secs(3675));
+        assert_eq!(o[1].first_start, Some(SimTime::from_secs(3675)));
+        assert_eq!(o[1].wait(), Some(SimDuration::ZERO));
+        assert_eq!(o[1].end, SimTime::from_secs(4275));
+        assert_eq!((o[2].state, o[2].reason), (EndState::Rejected, Some("no_offer")));
+        for j in [3, 4] {
+            assert_eq!((o[j].state, o[j].reason), (EndState::Failed, Some("dependency_failed")));
+        }
+        assert_eq!(out.controller.edges, BTreeMap::from([("local".to_owned(), 1)]));
+        assert_eq!(out.controller.transfer_bytes, 0);
+        assert!(!out.charges.iter().any(|c| c.kind == crate::cloud::ChargeKind::Egress));
     }
 
     #[test]

@@ -85,7 +85,9 @@ pub fn run_fifo(trace: &Trace, cluster: FixedCluster, progress: &mut dyn FnMut(u
                 }
                 log.record(now, kind::ARRIVAL, u64::from(index));
                 let needed = job.resources.vcpus_ceil().div_ceil(cores).max(1);
+                // The fixed cluster replays submit times and ignores dependencies.
                 outcomes.push(JobOutcome {
+                    ready: job.submit,
                     first_start: None,
                     start: None,
                     end: now,

@@ -14,7 +14,7 @@ pub mod cloud;
 pub mod cost;
 pub mod fixed;
 
-use engine::SimTime;
+use engine::{SimDuration, SimTime};
 
 /// How a job left the simulation. Every submitted job ends in exactly one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,6 +44,9 @@ impl EndState {
 /// What happened to one job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobOutcome {
+    /// When it could first run: its submission, or the end of the last job it depends on if
+    /// later. Waits are measured from here.
+    pub ready: SimTime,
     /// When its first attempt started; `None` if it never ran. Waits are measured to here.
     pub first_start: Option<SimTime>,
     /// When its last attempt (the one that completed, if any) started.
@@ -55,6 +58,13 @@ pub struct JobOutcome {
     /// Why it failed or was rejected, where the platform says (`no_offer`, `interrupted`,
     /// `never_ran`).
     pub reason: Option<&'static str>,
+}
+
+impl JobOutcome {
+    /// How long it waited, from ready to its first start; `None` if it never ran.
+    pub fn wait(&self) -> Option<SimDuration> {
+        self.first_start.map(|s| s.saturating_since(self.ready))
+    }
 }
 
 /// The result of replaying a trace on a platform.

@@ -236,9 +236,9 @@ fn capacity<DB: DrawingBackend>(
 fn waits_by_queue(trace: &Trace, outcome: &RunOutcome) -> BTreeMap<String, Vec<f64>> {
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (job, o) in trace.jobs.iter().zip(&outcome.jobs) {
-        if let Some(start) = o.first_start {
+        if let Some(wait) = o.wait() {
             let queue = trace.queues.get(job.queue.0 as usize).cloned().unwrap_or_default();
-            out.entry(queue).or_default().push(start.saturating_since(job.submit).as_secs_f64());
+            out.entry(queue).or_default().push(wait.as_secs_f64());
         }
     }
     for w in out.values_mut() {

@@ -3,7 +3,7 @@
 //! Columns (times are UTC timestamps in microseconds, nullable where a job never started):
 //! `job` (u64, its index in the replayed trace), `queue`, `submit`, `first_start` (its first
 //! attempt), `start` (its last attempt, the one that completed), `end`, `wait_s` (first start −
-//! submit), `end_state` (`completed`, `failed`, `cancelled`, `rejected`), `reason` (why it
+//! ready: the submit time, or the end of the last job it depends on if later), `end_state` (`completed`, `failed`, `cancelled`, `rejected`), `reason` (why it
 //! failed or was rejected), `attempts`, and on cloud platforms `shard` (`provider/region/type`), `provider`,
 //! `region`, `instance_type`, `option` (`on_demand`, `spot`, `reserved`), `cost_usd` and
 //! `cost_micro_usd` (the exact integer amount; `cost_usd` is it divided by 10⁶).
@@ -101,7 +101,7 @@ impl JobsTable<'_> {
                     .jobs
                     .iter()
                     .zip(outcome)
-                    .map(|(j, o)| o.first_start.map(|s| s.saturating_since(j.submit).as_secs_f64()))
+                    .map(|(_, o)| o.wait().map(|w| w.as_secs_f64()))
                     .collect::<Vec<_>>(),
             )),
             Arc::new(StringArray::from_iter_values(outcome.iter().map(|o| o.state.as_str()))),

@@ -263,8 +263,7 @@ impl Summary {
             if let Some(reason) = result.reason {
                 *counts.by_reason.entry(reason.to_owned()).or_default() += 1;
             }
-            if let Some(start) = result.first_start {
-                let wait = start.saturating_since(job.submit);
+            if let Some(wait) = result.wait() {
                 waits.push(wait.0);
                 by_queue.entry(queue_name(trace, job.queue.0 as usize)).or_default().push(wait.0);
                 last_end = last_end.max(result.end);

@@ -1,0 +1,247 @@
+//! The dynamic routing layer: which shard a ready job goes to.
+//!
+//! The window's plan maps each queue and job class to a shard before the window opens; a
+//! [`Router`] may send a job elsewhere when it becomes ready (arrives, or its last parent
+//! finishes), looking at every shard of the plan that can run it ([`Candidate`]s: price,
+//! backlog, free capacity, region) and at where its inputs are ([`Input`]s). Routers are pure
+//! functions of what they are shown, so a run is still a function of its inputs and seed.
+//!
+//! | router | picks |
+//! |---|---|
+//! | [`RouterKind::Planned`] | the plan's route (the default; the patent's fixed map) |
+//! | [`RouterKind::CheapestFeasible`] | the cheapest shard, by the job's compute cost there, among the *feasible* ones (backlog no more than its capacity: a job starts within about one job length); the least loaded when none is |
+//! | [`RouterKind::LeastLoaded`] | the shard with the smallest backlog per unit of capacity |
+//! | [`RouterKind::Locality`] | like cheapest-feasible, but the cost includes moving the job's inputs there (egress at list price) |
+//! | [`RouterKind::LatencyClass`] | short jobs (estimate at most `short_s`) to the least-loaded shard, the rest cheapest-feasible |
+//!
+//! Ties go to the plan's route, then to the earlier candidate (candidates come in plan order).
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::{OfferIx, RegionIx};
+use crate::fabric::{Link, egress_cost};
+use crate::money::Money;
+use crate::shard::Capacity;
+use crate::time::SimDuration;
+
+/// A shard a job could go to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// The shard, by its offer.
+    pub offer: OfferIx,
+    /// Its region.
+    pub region: RegionIx,
+    /// Whether the plan routes the job here.
+    pub planned: bool,
+    /// One instance's price, USD per hour (on demand, or spot for a spot shard).
+    pub usd_per_hour: f64,
+    /// One instance's capacity.
+    pub instance: Capacity,
+    /// Booted and booting capacity.
+    pub total: Capacity,
+    /// Free capacity of booted instances now.
+    pub free: Capacity,
+    /// Demand queued there, summed.
+    pub queued: Capacity,
+    /// Demand running there, summed.
+    pub running: Capacity,
+}
+
+impl Candidate {
+    /// What running the job here costs: its share of one instance by its scarcest resource
+    /// (above 1 for a multi-node job), times the instance price and the job's estimated
+    /// length.
+    fn compute_cost(&self, job: &Request<'_>) -> f64 {
+        let share = |need: u64, have: u64| if have == 0 { 0.0 } else { need as f64 / have as f64 };
+        let (d, i) = (job.demand, self.instance);
+        let s = share(d.cpu_milli, i.cpu_milli)
+            .max(share(d.memory_mib, i.memory_mib))
+            .max(share(d.gpu_milli, i.gpu_milli));
+        s * self.usd_per_hour * job.estimate.as_secs_f64() / 3600.0
+    }
+
+    /// Backlog (queued and running demand) per unit of capacity, by the scarcest resource;
+    /// a shard with no capacity yet counts its queue against one instance.
+    fn load(&self) -> f64 {
+        let ratio = |q: u64, r: u64, t: u64, one: u64| {
+            let cap = if t == 0 { one } else { t };
+            if cap == 0 { 0.0 } else { (q + r) as f64 / cap as f64 }
+        };
+        let (q, r, t, i) = (self.queued, self.running, self.total, self.instance);
+        ratio(q.cpu_milli, r.cpu_milli, t.cpu_milli, i.cpu_milli).max(ratio(
+            q.gpu_milli,
+            r.gpu_milli,
+            t.gpu_milli,
+            i.gpu_milli,
+        ))
+    }
+
+    /// Whether the job would start within about one job length: the queue ahead of it fits
+    /// in the shard's capacity (or it fits in what is free now).
+    fn feasible(&self, job: &Request<'_>) -> bool {
+        job.demand.fits_in(&self.free)
+            || self.queued.fits_in(&self.total) && self.total != Capacity::default()
+    }
+}
+
+/// Where one of a job's inputs is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The shard that wrote it, by its offer.
+    pub shard: OfferIx,
+    /// The region it is in.
+    pub region: RegionIx,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// The job to route.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    /// What it asks for.
+    pub demand: Capacity,
+    /// How long it is expected to run.
+    pub estimate: SimDuration,
+    /// Its parents' outputs.
+    pub inputs: &'a [Input],
+}
+
+/// The routers, selectable per scenario (`[policy.routing] kind = "..."`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouterKind {
+    /// The plan's route.
+    #[default]
+    Planned,
+    /// The cheapest feasible shard.
+    CheapestFeasible,
+    /// The least-loaded shard.
+    LeastLoaded,
+    /// The cheapest feasible shard counting egress of the inputs.
+    Locality,
+    /// Short jobs least loaded, the rest cheapest feasible.
+    LatencyClass,
+}
+
+impl RouterKind {
+    /// The kebab-case name used in scenarios and reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RouterKind::Planned => "planned",
+            RouterKind::CheapestFeasible => "cheapest-feasible",
+            RouterKind::LeastLoaded => "least-loaded",
+            RouterKind::Locality => "locality",
+            RouterKind::LatencyClass => "latency-class",
+        }
+    }
+}
+
+/// A routing policy (see the module docs).
+pub trait Router: Send {
+    /// Its name in reports.
+    fn name(&self) -> &'static str;
+    /// The index of the candidate `job` goes to; `candidates` is never empty.
+    fn choose(
+        &self,
+        catalog: &crate::cloud::Catalog,
+        job: &Request<'_>,
+        candidates: &[Candidate],
+    ) -> usize;
+}
+
+/// The router of `kind`; `short_s` is the latency-class threshold.
+pub fn router(kind: RouterKind, short_s: u64) -> Box<dyn Router> {
+    Box::new(Routing { kind, short: SimDuration::from_secs(short_s) })
+}
+
+/// Every router of [`RouterKind`], one struct: they share their scoring.
+#[derive(Clone, Copy, Debug)]
+struct Routing {
+    kind: RouterKind,
+    short: SimDuration,
+}
+
+/// The index minimising `score`, ties to the planned candidate, then the earlier one.
+fn best(candidates: &[Candidate], score: impl Fn(&Candidate) -> Option<f64>) -> Option<usize> {
+    let mut pick: Option<(f64, bool, usize)> = None;
+    for (i, c) in candidates.iter().enumerate() {
+        let Some(s) = score(c) else { continue };
+        let better = match pick {
+            None => true,
+            Some((bs, bp, _)) => s < bs || s == bs && c.planned && !bp,
+        };
+        if better {
+            pick = Some((s, c.planned, i));
+        }
+    }
+    pick.map(|(_, _, i)| i)
+}
+
+/// The egress of moving every input of `job` to `to`, USD.
+fn egress_usd(catalog: &crate::cloud::Catalog, job: &Request<'_>, to: &Candidate) -> f64 {
+    job.inputs
+        .iter()
+        .map(|input| {
+            let link = crate::fabric::Fabric::link(
+                catalog,
+                input.region,
+                to.region,
+                input.shard == to.offer,
+            );
+            let cost: Money = if link == Link::Local {
+                Money::ZERO
+            } else {
+                egress_cost(catalog, input.region, link, input.bytes)
+            };
+            cost.as_usd()
+        })
+        .sum()
+}
+
+impl Routing {
+    fn least_loaded(candidates: &[Candidate]) -> usize {
+        best(candidates, |c| Some(c.load())).unwrap_or(0)
+    }
+
+    fn cheapest_feasible(
+        catalog: &crate::cloud::Catalog,
+        job: &Request<'_>,
+        candidates: &[Candidate],
+        egress: bool,
+    ) -> usize {
+        let cost = |c: &Candidate| {
+            c.compute_cost(job) + if egress { egress_usd(catalog, job, c) } else { 0.0 }
+        };
+        best(candidates, |c| c.feasible(job).then(|| cost(c)))
+            .unwrap_or_else(|| Routing::least_loaded(candidates))
+    }
+}
+
+impl Router for Routing {
+    fn name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    fn choose(
+        &self,
+        catalog: &crate::cloud::Catalog,
+        job: &Request<'_>,
+        candidates: &[Candidate],
+    ) -> usize {
+        match self.kind {
+            RouterKind::Planned => candidates.iter().position(|c| c.planned).unwrap_or(0),
+            RouterKind::CheapestFeasible => {
+                Routing::cheapest_feasible(catalog, job, candidates, false)
+            }
+            RouterKind::Locality => Routing::cheapest_feasible(catalog, job, candidates, true),
+            RouterKind::LeastLoaded => Routing::least_loaded(candidates),
+            RouterKind::LatencyClass => {
+                if job.estimate <= self.short {
+                    Routing::least_loaded(candidates)
+                } else {
+                    Routing::cheapest_feasible(catalog, job, candidates, false)
+                }
+            }
+        }
+    }
+}
