@@ -44,3 +44,43 @@ fn restarts_are_counted_when_instances_fail() {
     let (jobs, attempts, submitted) = restarts("0.05");
     assert!(jobs > 0 && attempts >= jobs && jobs <= submitted, "{jobs} jobs, {attempts}");
 }
+
+/// The routers on `routing-dag-spread.toml` (DAG pipelines over shards on three providers):
+/// every job completes under each; least-loaded scatters chains across providers and pays
+/// internet egress for it; the locality router, which prices that egress, pays none and costs
+/// no more than cheapest-feasible, which ignores it. Edge counts add up to the trace's edges.
+#[test]
+fn locality_routing_cuts_egress_against_cheapest_feasible_and_least_loaded() {
+    let path = tests::workspace_root().join("scenarios/routing-dag-spread.toml");
+    let run_with = |kind: &str| {
+        let sets =
+            [format!("policy.routing.kind=\"{kind}\""), "workload.synthetic.jobs=1500".into()];
+        let loaded = Scenario::load(&path, &sets).expect("loads");
+        let edges: u64 = run::load_workload(&loaded)
+            .map(|t| t.jobs.iter().map(|j| j.dependencies.len() as u64).sum())
+            .unwrap_or(0);
+        let summary = run::run(&loaded, &mut |_| {}).expect("runs").summary;
+        let cost = summary.cost_usd.clone().expect("a cloud run");
+        let cloud = summary.cloud.clone().expect("a cloud run");
+        assert_eq!(cloud.controller.router, kind);
+        assert_eq!(
+            summary.jobs.completed + summary.jobs.rejected,
+            summary.jobs.submitted,
+            "{kind}"
+        );
+        assert_eq!(
+            cloud.controller.edges.values().sum::<u64>(),
+            edges,
+            "{kind}: every edge counted"
+        );
+        let egress = cost.by_option.get("egress").copied().unwrap_or(0.0);
+        (egress, cost.total, cloud.controller.edges)
+    };
+    let (spread_egress, _, spread_edges) = run_with("least-loaded");
+    let (cheap_egress, cheap_total, _) = run_with("cheapest-feasible");
+    let (local_egress, local_total, local_edges) = run_with("locality");
+    assert!(spread_egress > 0.0 && spread_edges.get("inter_provider").is_some_and(|n| *n > 0));
+    assert!(local_egress <= cheap_egress && local_egress < spread_egress, "{local_egress}");
+    assert!(local_total <= cheap_total + 1e-6, "{local_total} vs {cheap_total}");
+    assert_eq!(local_edges.get("inter_provider"), None, "{local_edges:?}");
+}

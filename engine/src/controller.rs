@@ -557,8 +557,12 @@ impl Controller {
                 continue;
             }
             let is_planned = sp.offer == planned;
+            // Elsewhere only where the job fits on one instance: a multi-node job stays on
+            // the shard the plan sized for it (elsewhere it might need more instances than
+            // the pool has, and hold a growing fleet idle while it waits).
             if !is_planned
-                && ranked_offers(&self.catalog, &[sp.offer], &state.class, demand).is_empty()
+                && (!demand.fits_in(&offer_capacity(&self.catalog, sp.offer))
+                    || ranked_offers(&self.catalog, &[sp.offer], &state.class, demand).is_empty())
             {
                 continue;
             }

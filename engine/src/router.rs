@@ -245,3 +245,92 @@ impl Router for Routing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{
+        Billing, Catalog, CatalogFile, CatalogMeta, Cloud, Egress, InterruptionBand, ProviderTerms,
+        Region, SpotTerms,
+    };
+
+    /// AWS and GCP, one region each, internet egress $0.09/GB.
+    fn catalog() -> Catalog {
+        let terms = |cloud| ProviderTerms {
+            cloud,
+            billing: Billing { granularity_s: 1, minimum_s: 60 },
+            boot_delay_s: 60,
+            egress: Egress {
+                same_region_usd_per_gb: 0.01,
+                inter_region_usd_per_gb: 0.02,
+                internet_usd_per_gb: 0.09,
+            },
+            spot: SpotTerms {
+                notice_s: 120,
+                default_band: InterruptionBand::From5To10,
+                price_volatility: 0.0,
+                reprice_interval_s: 3600,
+            },
+            products: vec![],
+            discounts: vec![],
+        };
+        let region = |cloud, name: &str| Region { cloud, name: name.into(), location: None };
+        Catalog::new(CatalogFile {
+            meta: CatalogMeta {
+                name: "router".into(),
+                prices_date: "2026-12-07".into(),
+                ..Default::default()
+            },
+            providers: vec![terms(Cloud::Aws), terms(Cloud::Gcp)],
+            regions: vec![region(Cloud::Aws, "us-east-1"), region(Cloud::Gcp, "us-central1")],
+            ..CatalogFile::default()
+        })
+        .expect("valid catalog")
+    }
+
+    fn candidate(offer: u32, region: u32, planned: bool, usd: f64, queued_cpu: u64) -> Candidate {
+        let instance = Capacity::new(4000, 16_384, 0);
+        Candidate {
+            offer: OfferIx(offer),
+            region: RegionIx(region),
+            planned,
+            usd_per_hour: usd,
+            instance,
+            total: Capacity::new(8000, 32_768, 0),
+            free: Capacity::new(4000, 16_384, 0),
+            queued: Capacity::new(queued_cpu, 0, 0),
+            running: Capacity::new(4000, 16_384, 0),
+        }
+    }
+
+    #[test]
+    fn each_router_picks_by_its_rule() {
+        let catalog = catalog();
+        // A 4-vCPU job of 1 h whose parent left 10 GB on the GCP shard. On AWS (the planned,
+        // cheaper shard: $0.40 vs $0.50 for the hour) it costs $0.40 + 10 GB × $0.09 = $1.30
+        // with egress; on GCP $0.50. GCP has the longer queue (8 vCPUs against 8 of capacity:
+        // still feasible).
+        let inputs = [Input { shard: OfferIx(1), region: RegionIx(1), bytes: 10_000_000_000 }];
+        let job = Request {
+            demand: Capacity::new(4000, 8192, 0),
+            estimate: SimDuration::from_hours(1),
+            inputs: &inputs,
+        };
+        let candidates = [candidate(0, 0, true, 0.40, 0), candidate(1, 1, false, 0.50, 8000)];
+        let pick = |kind| router(kind, 600).choose(&catalog, &job, &candidates);
+        assert_eq!(pick(RouterKind::Planned), 0);
+        assert_eq!(pick(RouterKind::CheapestFeasible), 0);
+        assert_eq!(pick(RouterKind::Locality), 1, "egress outweighs the $0.10 saved");
+        assert_eq!(pick(RouterKind::LeastLoaded), 0, "load 0.5 against 1.5");
+        // An hour is not short: latency-class prices it like cheapest-feasible.
+        assert_eq!(pick(RouterKind::LatencyClass), 0);
+        // With no input to move, locality is cheapest-feasible.
+        let plain = Request { inputs: &[], ..job.clone() };
+        assert_eq!(router(RouterKind::Locality, 600).choose(&catalog, &plain, &candidates), 0);
+        // An infeasible shard (queue beyond its capacity, nothing free) is passed over.
+        let mut full = candidates.clone();
+        full[1].queued = Capacity::new(40_000, 0, 0);
+        full[1].free = Capacity::default();
+        assert_eq!(router(RouterKind::Locality, 600).choose(&catalog, &job, &full), 0);
+    }
+}

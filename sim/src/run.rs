@@ -184,8 +184,11 @@ pub fn load_workload(loaded: &LoadedScenario) -> Result<Trace, TraceError> {
         trace::synth::generate(&spec, scenario.run.seed, synthetic.jobs)?
     } else {
         let path = workload.trace.as_ref().expect("validated: trace or synthetic");
-        let mut options =
-            ImportOptions { skip_malformed: workload.skip_malformed, ..ImportOptions::default() };
+        let mut options = ImportOptions {
+            skip_malformed: workload.skip_malformed,
+            timing_dag: workload.timing_dag,
+            ..ImportOptions::default()
+        };
         if let Some(map) = &workload.map {
             options.map = Some(map.parse::<ColumnMap>()?);
         }

@@ -102,6 +102,9 @@ pub struct Workload {
     pub skip_malformed: bool,
     /// Replay only the first `limit` jobs.
     pub limit: Option<usize>,
+    /// `[workload.timing_dag]` (Alibaba 2017): infer DAG edges from task timing, with each
+    /// task instance's output size (`output_mib_per_instance`).
+    pub timing_dag: Option<crate::trace::import::TimingDag>,
     /// Generate the workload instead of reading it.
     pub synthetic: Option<SyntheticWorkload>,
 }

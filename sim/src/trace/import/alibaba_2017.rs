@@ -10,7 +10,16 @@
 //!
 //! DAG names (`M2_1`, `R3_1_2`: letters, the task's number, then its parents' numbers) give
 //! edges to tasks of the same job; a parent number with no task in the job is a dropped edge.
-//! Plain numeric task ids (as in the shared copy) carry no DAG, so no edges.
+//! Plain numeric task ids (as in the shared copy) carry no DAG, so no edges, unless
+//! [`TimingDag`] is asked for. In this copy a job's tasks are nearly all created at the same
+//! instant (the job's submission; 7,267 of 8,646 multi-task jobs) and differ in when they
+//! ended, so the stages of a Fuxi job show in their end times: the tasks of a job are grouped
+//! by end time into stages, each stage depends on every task of the stage before, and runs
+//! from that stage's end to its own (its runtime becomes `end − max(create, previous end)`;
+//! a task created before one of its parents is taken as submitted with the latest of them,
+//! since a trace lists parents first).
+//! Each task leaves `instances × output_mib_per_instance` MiB of output. The inferred edges
+//! are counted in the import report's notes.
 //!
 //! The header row is optional: without one, columns are taken in the documented order.
 
@@ -20,7 +29,9 @@ use std::io::BufRead;
 use engine::{JobStatus, Resources, SimDuration};
 
 use super::csv_rows::{CsvRows, cell, require_column};
-use super::{Bad, Ctx, describe_time, offset_time, parse_number, round_u64, secs_to_micros};
+use super::{
+    Bad, Ctx, TimingDag, describe_time, offset_time, parse_number, round_u64, secs_to_micros,
+};
 use crate::trace::{RawJob, TraceBuilder, TraceError};
 
 /// The columns, in the documented order.
@@ -53,6 +64,9 @@ struct Task {
     job: RawJob,
     job_id: String,
     parents: Vec<u64>,
+    instances: f64,
+    /// Its stage in its job, from 0 (timing-inferred DAGs only).
+    stage: u32,
 }
 
 /// How task ids are written.
@@ -139,13 +153,22 @@ pub(super) fn read(
                 job,
                 job_id: job_id.to_owned(),
                 parents: name.map(|(_, parents)| parents).unwrap_or_default(),
+                instances: cell(record, index[INSTANCES], COLUMNS[INSTANCES])
+                    .ok()
+                    .and_then(parse_number)
+                    .unwrap_or(0.0),
+                stage: 0,
             }),
             Ok(Err(reason)) => builder.report.drop_row(reason),
             Err(bad) => ctx.malformed(builder, line_no, bad)?,
         }
     }
 
-    for Task { mut job, job_id, parents } in tasks {
+    let inferred = match ctx.options.timing_dag {
+        Some(timing) if kinds.dag == 0 => infer_from_timing(&mut tasks, timing),
+        _ => 0,
+    };
+    for Task { mut job, job_id, parents, .. } in tasks {
         let siblings = dag.get(&job_id);
         for parent in parents {
             match siblings.and_then(|tasks| tasks.get(&parent)) {
@@ -169,6 +192,16 @@ pub(super) fn read(
         notes
             .push(format!("{} tasks have plain numeric ids: no DAG edges for them", kinds.numeric));
     }
+    if ctx.options.timing_dag.is_some() {
+        notes.push(if kinds.dag == 0 {
+            format!(
+                "{inferred} DAG edges inferred from task timing (a job's tasks grouped by end \
+                 time into stages, each stage after the one before)"
+            )
+        } else {
+            "task ids name their DAG: no edges inferred from timing".to_owned()
+        });
+    }
     if kinds.other > 0 {
         notes.push(format!(
             "{} task ids are neither numbers nor DAG names like M2_1: no DAG edges for them",
@@ -176,6 +209,65 @@ pub(super) fn read(
         ));
     }
     Ok(())
+}
+
+/// Gives every task its parents by the stage rule of the module docs (as names in
+/// `depends_on`), its re-timed runtime and its output size. Returns the number of edges.
+fn infer_from_timing(tasks: &mut [Task], timing: TimingDag) -> u64 {
+    let mut by_job: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, t) in tasks.iter().enumerate() {
+        by_job.entry(t.job_id.as_str()).or_default().push(i);
+    }
+    let bytes_per_instance = timing.output_mib_per_instance as f64 * 1_048_576.0;
+    let end = |t: &Task| t.job.submit + t.job.runtime;
+    let ends: Vec<engine::SimTime> = tasks.iter().map(end).collect();
+    let mut submit_now: Vec<engine::SimTime> = tasks.iter().map(|t| t.job.submit).collect();
+    let mut stage_of: Vec<u32> = vec![0; tasks.len()];
+    let mut parents: Vec<Vec<String>> = vec![Vec::new(); tasks.len()];
+    let mut runtimes: Vec<Option<SimDuration>> = vec![None; tasks.len()];
+    let mut edges = 0;
+    for members in by_job.values() {
+        // Stages: the job's tasks by end time, in order.
+        let mut stages: BTreeMap<engine::SimTime, Vec<usize>> = BTreeMap::new();
+        for &i in members {
+            stages.entry(ends[i]).or_default().push(i);
+        }
+        let mut previous: Option<(engine::SimTime, &Vec<usize>)> = None;
+        for (k, (stage_end, stage)) in stages.iter().enumerate() {
+            for &i in stage {
+                stage_of[i] = k as u32;
+            }
+            if let Some((prev_end, prev)) = previous {
+                let names: Vec<String> = prev.iter().map(|&a| tasks[a].job.name.clone()).collect();
+                // A trace lists parents before children: a task created before a parent is
+                // taken as submitted with its latest parent (it could not run before anyway).
+                let latest = prev.iter().map(|&a| submit_now[a]).max();
+                for &b in stage {
+                    edges += names.len() as u64;
+                    parents[b] = names.clone();
+                    submit_now[b] = submit_now[b].max(latest.unwrap_or(submit_now[b]));
+                    let from = tasks[b].job.submit.max(prev_end);
+                    runtimes[b] = Some(stage_end.saturating_since(from));
+                }
+            }
+            previous = Some((*stage_end, stage));
+        }
+    }
+    for ((((task, names), runtime), submit), stage) in
+        tasks.iter_mut().zip(parents).zip(runtimes).zip(submit_now).zip(stage_of)
+    {
+        task.stage = stage;
+        task.job.depends_on = names;
+        task.job.submit = submit;
+        if let Some(r) = runtime {
+            task.job.runtime = r;
+        }
+        task.job.output_bytes = round_u64(task.instances * bytes_per_instance).unwrap_or(0);
+    }
+    // The builder keeps source order among equal submit times: put each stage before the
+    // next, so every parent precedes its children.
+    tasks.sort_by_key(|t| (t.job.submit, t.stage));
+    edges
 }
 
 /// A DAG task name: letters, the task number, then `_`-separated parent numbers
@@ -304,6 +396,55 @@ mod tests {
         for plain in ["17", "", "M", "task_Nzg3", "MergeTask", "M1_", "M1__2", "M+1", "M1_x"] {
             assert_eq!(dag_name(plain), None, "{plain}");
         }
+    }
+
+    #[test]
+    fn timing_groups_a_jobs_tasks_into_stages_by_end_time() {
+        // Job 7: A (10–20 s) and B (15–20 s) end first: stage 1. C (10–30 s) is stage 2 and
+        // depends on A and B; D (12–50 s) is stage 3 and depends on C. Re-timed: C runs from
+        // stage 1's end, 30 − 20 = 10 s; D 50 − 30 = 20 s; A and B keep 10 s and 5 s. Job 8's
+        // task F is alone. Outputs: instances × 4 MiB.
+        let text = format!(
+            "{HEADER}\
+10,20,7,1,2,Terminated,50,0.5\r
+15,20,7,2,1,Terminated,50,0.5\r
+10,30,7,3,1,Terminated,50,0.5\r
+12,50,7,4,3,Terminated,50,0.5\r
+60,70,8,6,1,Terminated,50,0.5\r
+"
+        );
+        let mut opts = options(0);
+        opts.timing_dag = Some(TimingDag { output_mib_per_instance: 4 });
+        let trace = read_str(&text, &opts).expect("imports");
+        let by_name: BTreeMap<String, usize> =
+            trace.provenance.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
+        let job = |name: &str| &trace.jobs[by_name[name]];
+        let deps = |name: &str| {
+            let mut names: Vec<String> = job(name)
+                .dependencies
+                .iter()
+                .map(|d| trace.provenance[d.0 as usize].name.clone())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(deps("7/1"), Vec::<String>::new());
+        assert_eq!(deps("7/2"), Vec::<String>::new());
+        assert_eq!(deps("7/3"), ["7/1", "7/2"]);
+        assert_eq!(deps("7/4"), ["7/3"]);
+        assert_eq!(deps("8/6"), Vec::<String>::new());
+        let secs = |name: &str| job(name).runtime.as_secs_f64();
+        assert_eq!([secs("7/1"), secs("7/2"), secs("7/3"), secs("7/4")], [10.0, 5.0, 10.0, 20.0]);
+        assert_eq!(job("7/1").output_bytes, 2 * 4 * 1_048_576);
+        assert_eq!(job("7/4").output_bytes, 3 * 4 * 1_048_576);
+        let report = trace.meta.import_report.as_ref().expect("a report");
+        assert_eq!(report.edges_kept, 3);
+        assert!(
+            report.notes.iter().any(|n| n.starts_with("3 DAG edges inferred from task timing"))
+        );
+        // Without the option the same rows have no edges and keep their runtimes.
+        let plain = read_str(&text, &options(0)).expect("imports");
+        assert!(plain.jobs.iter().all(|j| j.dependencies.is_empty()));
     }
 
     #[test]

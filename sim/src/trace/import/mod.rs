@@ -103,6 +103,21 @@ pub struct ImportOptions {
     /// `false`: the first malformed record is an error. `true`: malformed records are counted
     /// in the report as `malformed: <what>` and skipped.
     pub skip_malformed: bool,
+    /// Alibaba 2017 only: infer DAG edges from task timing where the task ids carry none
+    /// (see `alibaba_2017`).
+    pub timing_dag: Option<TimingDag>,
+}
+
+/// Dependencies inferred from timing, for traces whose DAG edges are not recorded: inside
+/// one job, a task depends on the tasks that ended before it was created, reduced to the
+/// immediate ones (a task that ended before another predecessor was created is its
+/// ancestor, not its parent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingDag {
+    /// Output each task instance leaves for its dependants, MiB. The trace records no data
+    /// sizes, so this is an assumption the scenario states.
+    pub output_mib_per_instance: u64,
 }
 
 impl Default for ImportOptions {
@@ -112,6 +127,7 @@ impl Default for ImportOptions {
             map: None,
             origin: SimTime::EPOCH,
             skip_malformed: false,
+            timing_dag: None,
         }
     }
 }
