@@ -58,6 +58,33 @@ fn job() -> impl Strategy<Value = JobSpec> {
         .prop_map(|(s, r, v, g, k)| (s, r, if g > 0 { v.min(8) } else { v }, g, k))
 }
 
+/// The property tests' platform: every bundled offer, daily windows planned 2 h ahead from
+/// t = 1,000,000 s, 5-minute ticks, EASY backfill.
+fn daily_platform(
+    catalog: Arc<engine::cloud::Catalog>,
+    sim: SimCloudConfig,
+    seed: u64,
+    max_attempts: u32,
+) -> CloudPlatform {
+    CloudPlatform {
+        offers: catalog.offer_ids().collect(),
+        catalog,
+        sim,
+        controller: ControllerConfig {
+            first_window: SimTime::from_secs(1_000_000),
+            window: SimDuration::from_hours(24),
+            lead: SimDuration::from_hours(2),
+            tick: SimDuration::from_secs(300),
+            scheduler: engine::shard::Policy::EasyBackfill,
+            max_attempts,
+            budget: None,
+            drain_windows: 2,
+            routing: Default::default(),
+        },
+        seed,
+    }
+}
+
 fn policy(which: u8) -> Box<dyn Policy> {
     match which {
         0 => Box::new(OnDemand::new(OnDemandConfig::default())),
@@ -89,23 +116,7 @@ proptest! {
         let catalog = bundled();
         let mut sim = SimCloudConfig::default();
         sim.supply.default_instances = supply;
-        let platform = CloudPlatform {
-            offers: catalog.offer_ids().collect(),
-            catalog,
-            sim,
-            controller: ControllerConfig {
-                first_window: SimTime::from_secs(1_000_000),
-                window: SimDuration::from_hours(24),
-                lead: SimDuration::from_hours(2),
-                tick: SimDuration::from_secs(300),
-                scheduler: engine::shard::Policy::EasyBackfill,
-                max_attempts: 2,
-                budget: None,
-                drain_windows: 2,
-                routing: Default::default(),
-            },
-            seed,
-        };
+        let platform = daily_platform(catalog, sim, seed, 2);
         let out = run(&replay, history, &platform, policy(which), &mut |_| {}).expect("runs");
         prop_assert_eq!(out.run.jobs.len(), replay.jobs.len());
         for (job, o) in replay.jobs.iter().zip(&out.run.jobs) {
@@ -232,23 +243,7 @@ proptest! {
         let catalog = bundled();
         let mut sim = faults(&schedule, failure_rate, delayed);
         sim.supply.default_instances = 8;
-        let platform = CloudPlatform {
-            offers: catalog.offer_ids().collect(),
-            catalog: Arc::clone(&catalog),
-            sim,
-            controller: ControllerConfig {
-                first_window: SimTime::from_secs(1_000_000),
-                window: SimDuration::from_hours(24),
-                lead: SimDuration::from_hours(2),
-                tick: SimDuration::from_secs(300),
-                scheduler: engine::shard::Policy::EasyBackfill,
-                max_attempts: 3,
-                budget: None,
-                drain_windows: 2,
-                routing: Default::default(),
-            },
-            seed,
-        };
+        let platform = daily_platform(Arc::clone(&catalog), sim, seed, 3);
         let out = run(&replay, history, &platform, policy(which), &mut |_| {}).expect("runs");
         prop_assert_eq!(out.run.jobs.len(), replay.jobs.len());
         for (job, o) in replay.jobs.iter().zip(&out.run.jobs) {

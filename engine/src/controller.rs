@@ -87,22 +87,21 @@ pub struct ControllerConfig {
 }
 
 /// The routing layer's knobs (`[policy.routing]`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoutingConfig {
     /// The router.
     pub kind: RouterKind,
-    /// Jobs estimated to run at most this long are latency-class (`latency-class` router);
-    /// 0 means the default, 600 s.
+    /// Jobs estimated to run at most this long, seconds, are latency-class (`latency-class`
+    /// router). Default 600.
     pub short_s: u64,
     /// The inter-shard fabric.
     pub fabric: FabricConfig,
 }
 
-impl RoutingConfig {
-    /// The latency-class threshold, seconds.
-    pub fn short_s(&self) -> u64 {
-        if self.short_s == 0 { 600 } else { self.short_s }
+impl Default for RoutingConfig {
+    fn default() -> RoutingConfig {
+        RoutingConfig { kind: RouterKind::default(), short_s: 600, fabric: FabricConfig::default() }
     }
 }
 
@@ -358,7 +357,7 @@ impl Controller {
         // defaults rather than panic.
         let fabric = Fabric::new(config.routing.fabric.clone())
             .unwrap_or_else(|_| Fabric::new(FabricConfig::default()).expect("defaults are valid"));
-        let router = crate::router::router(config.routing.kind, config.routing.short_s());
+        let router = crate::router::router(config.routing.kind, config.routing.short_s);
         let stats =
             ControllerStats { router: router.name().to_owned(), ..ControllerStats::default() };
         Controller {

@@ -249,61 +249,15 @@ pub fn bytes_to_gb(bytes: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    /// AWS (us-east-1 in Virginia, us-west-2 in Oregon) and GCP (us-central1 in Iowa), with
-    /// AWS's list egress prices: $0.01, $0.02 and $0.09 per GB.
-    fn catalog() -> Catalog {
-        use crate::cloud::{
-            Billing, CatalogFile, CatalogMeta, Cloud, Egress, GeoPoint, InterruptionBand,
-            ProviderTerms, Region, SpotTerms,
-        };
-        let terms = |cloud| ProviderTerms {
-            cloud,
-            billing: Billing { granularity_s: 1, minimum_s: 60 },
-            boot_delay_s: 60,
-            egress: Egress {
-                same_region_usd_per_gb: 0.01,
-                inter_region_usd_per_gb: 0.02,
-                internet_usd_per_gb: 0.09,
-            },
-            spot: SpotTerms {
-                notice_s: 120,
-                default_band: InterruptionBand::From5To10,
-                price_volatility: 0.0,
-                reprice_interval_s: 3600,
-            },
-            products: vec![],
-            discounts: vec![],
-        };
-        let region = |cloud, name: &str, lat, lon| Region {
-            cloud,
-            name: name.into(),
-            location: Some(GeoPoint { lat, lon }),
-        };
-        Catalog::new(CatalogFile {
-            meta: CatalogMeta {
-                name: "fabric".into(),
-                prices_date: "2026-12-07".into(),
-                ..Default::default()
-            },
-            providers: vec![terms(Cloud::Aws), terms(Cloud::Gcp)],
-            regions: vec![
-                region(Cloud::Aws, "us-east-1", 38.9, -77.4),
-                region(Cloud::Aws, "us-west-2", 45.6, -121.2),
-                region(Cloud::Gcp, "us-central1", 41.3, -95.9),
-            ],
-            ..CatalogFile::default()
-        })
-        .expect("valid catalog")
-    }
-
+    use crate::cloud::Cloud;
+    use crate::cloud::test_catalog::{region, two_clouds};
     #[test]
     fn links_prices_and_times_by_hand() {
-        let catalog = catalog();
+        let catalog = two_clouds();
         let fabric = Fabric::new(FabricConfig::default()).expect("defaults are valid");
-        let region = |cloud, name| catalog.find_region(cloud, name).expect("region");
-        let east = region(crate::cloud::Cloud::Aws, "us-east-1");
-        let west = region(crate::cloud::Cloud::Aws, "us-west-2");
-        let gcp = region(crate::cloud::Cloud::Gcp, "us-central1");
+        let east = region(&catalog, Cloud::Aws, "us-east-1");
+        let west = region(&catalog, Cloud::Aws, "us-west-2");
+        let gcp = region(&catalog, Cloud::Gcp, "us-central1");
         let gb = 1_000_000_000;
         let local = fabric.transfer(&catalog, east, east, true, 10 * gb);
         assert_eq!(

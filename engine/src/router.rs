@@ -18,9 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::{OfferIx, RegionIx};
-use crate::fabric::{Link, egress_cost};
-use crate::money::Money;
+use crate::cloud::{Catalog, OfferIx, RegionIx};
+use crate::fabric::{Fabric, egress_cost};
 use crate::shard::Capacity;
 use crate::time::SimDuration;
 
@@ -141,12 +140,7 @@ pub trait Router: Send {
     /// Its name in reports.
     fn name(&self) -> &'static str;
     /// The index of the candidate `job` goes to; `candidates` is never empty.
-    fn choose(
-        &self,
-        catalog: &crate::cloud::Catalog,
-        job: &Request<'_>,
-        candidates: &[Candidate],
-    ) -> usize;
+    fn choose(&self, catalog: &Catalog, job: &Request<'_>, candidates: &[Candidate]) -> usize;
 }
 
 /// The router of `kind`; `short_s` is the latency-class threshold.
@@ -178,22 +172,12 @@ fn best(candidates: &[Candidate], score: impl Fn(&Candidate) -> Option<f64>) -> 
 }
 
 /// The egress of moving every input of `job` to `to`, USD.
-fn egress_usd(catalog: &crate::cloud::Catalog, job: &Request<'_>, to: &Candidate) -> f64 {
+fn egress_usd(catalog: &Catalog, job: &Request<'_>, to: &Candidate) -> f64 {
     job.inputs
         .iter()
         .map(|input| {
-            let link = crate::fabric::Fabric::link(
-                catalog,
-                input.region,
-                to.region,
-                input.shard == to.offer,
-            );
-            let cost: Money = if link == Link::Local {
-                Money::ZERO
-            } else {
-                egress_cost(catalog, input.region, link, input.bytes)
-            };
-            cost.as_usd()
+            let link = Fabric::link(catalog, input.region, to.region, input.shard == to.offer);
+            egress_cost(catalog, input.region, link, input.bytes).as_usd()
         })
         .sum()
 }
@@ -204,7 +188,7 @@ impl Routing {
     }
 
     fn cheapest_feasible(
-        catalog: &crate::cloud::Catalog,
+        catalog: &Catalog,
         job: &Request<'_>,
         candidates: &[Candidate],
         egress: bool,
@@ -222,12 +206,7 @@ impl Router for Routing {
         self.kind.as_str()
     }
 
-    fn choose(
-        &self,
-        catalog: &crate::cloud::Catalog,
-        job: &Request<'_>,
-        candidates: &[Candidate],
-    ) -> usize {
+    fn choose(&self, catalog: &Catalog, job: &Request<'_>, candidates: &[Candidate]) -> usize {
         match self.kind {
             RouterKind::Planned => candidates.iter().position(|c| c.planned).unwrap_or(0),
             RouterKind::CheapestFeasible => {
@@ -249,50 +228,20 @@ impl Router for Routing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::{
-        Billing, Catalog, CatalogFile, CatalogMeta, Cloud, Egress, InterruptionBand, ProviderTerms,
-        Region, SpotTerms,
-    };
+    use crate::cloud::Cloud;
+    use crate::cloud::test_catalog::{region, two_clouds};
 
-    /// AWS and GCP, one region each, internet egress $0.09/GB.
-    fn catalog() -> Catalog {
-        let terms = |cloud| ProviderTerms {
-            cloud,
-            billing: Billing { granularity_s: 1, minimum_s: 60 },
-            boot_delay_s: 60,
-            egress: Egress {
-                same_region_usd_per_gb: 0.01,
-                inter_region_usd_per_gb: 0.02,
-                internet_usd_per_gb: 0.09,
-            },
-            spot: SpotTerms {
-                notice_s: 120,
-                default_band: InterruptionBand::From5To10,
-                price_volatility: 0.0,
-                reprice_interval_s: 3600,
-            },
-            products: vec![],
-            discounts: vec![],
-        };
-        let region = |cloud, name: &str| Region { cloud, name: name.into(), location: None };
-        Catalog::new(CatalogFile {
-            meta: CatalogMeta {
-                name: "router".into(),
-                prices_date: "2026-12-07".into(),
-                ..Default::default()
-            },
-            providers: vec![terms(Cloud::Aws), terms(Cloud::Gcp)],
-            regions: vec![region(Cloud::Aws, "us-east-1"), region(Cloud::Gcp, "us-central1")],
-            ..CatalogFile::default()
-        })
-        .expect("valid catalog")
-    }
-
-    fn candidate(offer: u32, region: u32, planned: bool, usd: f64, queued_cpu: u64) -> Candidate {
+    fn candidate(
+        offer: u32,
+        region: RegionIx,
+        planned: bool,
+        usd: f64,
+        queued_cpu: u64,
+    ) -> Candidate {
         let instance = Capacity::new(4000, 16_384, 0);
         Candidate {
             offer: OfferIx(offer),
-            region: RegionIx(region),
+            region,
             planned,
             usd_per_hour: usd,
             instance,
@@ -305,18 +254,22 @@ mod tests {
 
     #[test]
     fn each_router_picks_by_its_rule() {
-        let catalog = catalog();
+        let catalog = two_clouds();
+        let (aws, gcp) = (
+            region(&catalog, Cloud::Aws, "us-east-1"),
+            region(&catalog, Cloud::Gcp, "us-central1"),
+        );
         // A 4-vCPU job of 1 h whose parent left 10 GB on the GCP shard. On AWS (the planned,
         // cheaper shard: $0.40 vs $0.50 for the hour) it costs $0.40 + 10 GB × $0.09 = $1.30
         // with egress; on GCP $0.50. GCP has the longer queue (8 vCPUs against 8 of capacity:
         // still feasible).
-        let inputs = [Input { shard: OfferIx(1), region: RegionIx(1), bytes: 10_000_000_000 }];
+        let inputs = [Input { shard: OfferIx(1), region: gcp, bytes: 10_000_000_000 }];
         let job = Request {
             demand: Capacity::new(4000, 8192, 0),
             estimate: SimDuration::from_hours(1),
             inputs: &inputs,
         };
-        let candidates = [candidate(0, 0, true, 0.40, 0), candidate(1, 1, false, 0.50, 8000)];
+        let candidates = [candidate(0, aws, true, 0.40, 0), candidate(1, gcp, false, 0.50, 8000)];
         let pick = |kind| router(kind, 600).choose(&catalog, &job, &candidates);
         assert_eq!(pick(RouterKind::Planned), 0);
         assert_eq!(pick(RouterKind::CheapestFeasible), 0);

@@ -12,6 +12,8 @@
 pub mod catalog;
 pub mod ports;
 pub mod reservation;
+#[cfg(test)]
+pub(crate) mod test_catalog;
 
 pub use catalog::{
     Billing, Cancellation, Catalog, CatalogError, CatalogFile, CatalogMeta, Cloud, Discount,

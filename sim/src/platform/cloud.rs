@@ -541,14 +541,13 @@ impl Driver<'_> {
                     o.first_start.get_or_insert(now);
                     self.running.insert(job, Attempt { number: attempt, start: now, instances });
                 }
-                Action::Transfer { job, from, to, link, bytes } => {
+                // The provider books it at the same list price the fabric quoted the router.
+                Action::Transfer { job, from, to, bytes, .. } => {
                     self.log.record(now, kind::TRANSFER, job.0);
                     let cloud = self.catalog.region(from).cloud;
                     let provider = self.providers.get_mut(&cloud).ok_or_else(|| {
                         CloudRunError::Unaddressed { what: format!("provider {cloud}") }
                     })?;
-                    // The provider books it at the same list price the fabric quoted the router.
-                    let _ = link;
                     provider.charge_egress(now, from, to, bytes_to_gb(bytes))?;
                 }
                 Action::Interrupt { job, attempt } => {
