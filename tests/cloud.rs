@@ -80,6 +80,7 @@ fn daily_platform(
             budget: None,
             drain_windows: 2,
             routing: Default::default(),
+            rebalance: Default::default(),
         },
         seed,
     }
@@ -182,6 +183,7 @@ fn ample_on_demand_supply_completes_every_runnable_job() {
             budget: None,
             drain_windows: 1,
             routing: Default::default(),
+            rebalance: Default::default(),
         },
         seed: 1,
     };

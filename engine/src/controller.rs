@@ -50,6 +50,9 @@ use crate::cloud::{
     TerminationReason,
 };
 use crate::fabric::{Fabric, FabricConfig, Link};
+use crate::rebalancer::{
+    self, Move, MoveRecord, RebalanceConfig, Rebalancer, Resume, ShardLoad, Waiting,
+};
 use crate::ids::{InstanceId, JobId, QueueId, RequestId, ReservationId};
 use crate::job::{GpuKind, Job};
 use crate::money::Money;
@@ -84,6 +87,9 @@ pub struct ControllerConfig {
     /// How ready jobs are sent to shards, and the fabric their inputs cross.
     #[serde(default)]
     pub routing: RoutingConfig,
+    /// Re-sharding between plans (off by default).
+    #[serde(default)]
+    pub rebalance: RebalanceConfig,
 }
 
 /// The routing layer's knobs (`[policy.routing]`).
@@ -145,9 +151,22 @@ pub enum Action {
         attempt: u32,
         /// Where, with what each instance gives it.
         instances: Vec<(InstanceId, Capacity)>,
-        /// How long its inputs take to arrive before it computes (zero without inputs
-        /// elsewhere): the attempt ends `stage_in + runtime` after it starts.
+        /// How long its inputs (and a checkpoint it resumes from) take to arrive before it
+        /// computes (zero without inputs elsewhere).
         stage_in: SimDuration,
+        /// Work a checkpoint kept from earlier attempts: the attempt ends
+        /// `stage_in + runtime − done` after it starts.
+        done: SimDuration,
+    },
+    /// The rebalancer moves a running attempt elsewhere: stop it (its instances stay); the
+    /// job starts again (a new attempt) on its new shard.
+    Migrate {
+        /// The job.
+        job: JobId,
+        /// The attempt stopped.
+        attempt: u32,
+        /// How it resumes.
+        resume: Resume,
     },
     /// Data leaves region `from` for region `to` (a parent's output staged in for `job`):
     /// charge its egress to the provider of `from`.
@@ -206,7 +225,17 @@ struct JobState {
     job: Job,
     class: JobClass,
     attempts: u32,
+    /// Attempts the rebalancer stopped (they do not count against `max_attempts`).
+    migrations: u32,
     phase: JobPhase,
+    /// Waiting since: ready, or requeued.
+    since: SimTime,
+    /// The running attempt's start and its stage-in.
+    started: SimTime,
+    stage_in: SimDuration,
+    /// Work a checkpoint kept, and the restore the next attempt waits for first.
+    done: SimDuration,
+    restore: SimDuration,
 }
 
 /// One instance the controller holds.
@@ -284,6 +313,36 @@ pub struct ControllerStats {
     pub transfer_bytes: u64,
     /// Time attempts spent waiting for their inputs, summed, microseconds.
     pub stage_in_us: u64,
+    /// What the rebalancer did (present when it is enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebalance: Option<RebalanceStats>,
+}
+
+/// The rebalancer's moves, counted (the log itself is [`Controller::moves`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RebalanceStats {
+    /// Reviews held.
+    pub reviews: u64,
+    /// Queues remapped to another shard.
+    pub remaps: u64,
+    /// Remaps ended.
+    pub reverts: u64,
+    /// Waiting jobs moved to another shard.
+    pub waiting_migrated: u64,
+    /// Running jobs moved from a checkpoint.
+    pub running_checkpointed: u64,
+    /// Running jobs moved by restarting them.
+    pub running_restarted: u64,
+    /// Work thrown away by those restarts, microseconds.
+    pub restart_lost_us: u64,
+    /// Checkpoint bytes moved between regions.
+    pub checkpoint_bytes: u64,
+    /// Instances the rebalancer launched.
+    pub burst_instances: u64,
+    /// Idle instances it let go.
+    pub released: u64,
+    /// Moves by reason.
+    pub by_reason: BTreeMap<String, u64>,
 }
 
 /// Where a completed job's output is.
@@ -342,6 +401,11 @@ pub struct Controller {
     failed: BTreeSet<JobId>,
     /// Where each running job runs: its shard and its first instance's region.
     placed: BTreeMap<JobId, (OfferIx, RegionIx)>,
+    rebalancer: Rebalancer,
+    next_review: Option<SimTime>,
+    moves: Vec<MoveRecord>,
+    /// Instances asked to terminate (asked once only).
+    terminating: BTreeSet<InstanceId>,
 }
 
 impl Controller {
@@ -358,8 +422,12 @@ impl Controller {
         let fabric = Fabric::new(config.routing.fabric.clone())
             .unwrap_or_else(|_| Fabric::new(FabricConfig::default()).expect("defaults are valid"));
         let router = crate::router::router(config.routing.kind, config.routing.short_s);
-        let stats =
-            ControllerStats { router: router.name().to_owned(), ..ControllerStats::default() };
+        let stats = ControllerStats {
+            router: router.name().to_owned(),
+            rebalance: config.rebalance.enabled.then(RebalanceStats::default),
+            ..ControllerStats::default()
+        };
+        let rebalancer = Rebalancer::new(config.rebalance.clone());
         Controller {
             catalog,
             offers,
@@ -392,7 +460,16 @@ impl Controller {
             outputs: BTreeMap::new(),
             failed: BTreeSet::new(),
             placed: BTreeMap::new(),
+            rebalancer,
+            next_review: None,
+            moves: Vec::new(),
+            terminating: BTreeSet::new(),
         }
+    }
+
+    /// The rebalancer's moves so far, in order, each with its reason.
+    pub fn moves(&self) -> &[MoveRecord] {
+        &self.moves
     }
 
     /// The policy's name.
@@ -484,7 +561,21 @@ impl Controller {
             job.dependencies.iter().copied().filter(|d| self.jobs.contains_key(d)).collect();
         let blocked = !pending.is_empty();
         let phase = if blocked { JobPhase::Blocked } else { JobPhase::Unrouted };
-        self.jobs.insert(id, JobState { job, class, attempts: 0, phase });
+        self.jobs.insert(
+            id,
+            JobState {
+                job,
+                class,
+                attempts: 0,
+                migrations: 0,
+                phase,
+                since: now,
+                started: now,
+                stage_in: SimDuration::ZERO,
+                done: SimDuration::ZERO,
+                restore: SimDuration::ZERO,
+            },
+        );
         if blocked {
             self.waiting_on.insert(id, pending.len() as u32);
             for parent in pending {
@@ -497,6 +588,9 @@ impl Controller {
 
     /// Job `id` is ready: route it (`known`: its class was seen before it arrived).
     fn release(&mut self, now: SimTime, id: JobId, known: bool) {
+        if let Some(state) = self.jobs.get_mut(&id) {
+            state.since = now;
+        }
         if self.current.is_some() {
             if !known && self.route_of(id).is_none() {
                 self.needs_replan = true;
@@ -516,6 +610,9 @@ impl Controller {
     /// every queue) whose size bound holds it, else the last of them (see [`Route`]).
     fn route_of(&self, id: JobId) -> Option<OfferIx> {
         let state = &self.jobs[&id];
+        if let Some(to) = self.rebalancer.remapped(state.job.queue, &state.class) {
+            return Some(to);
+        }
         let tiers = self
             .routes
             .get(&(Some(state.job.queue), state.class.clone()))
@@ -721,6 +818,7 @@ impl Controller {
     fn instance_gone(&mut self, now: SimTime, id: InstanceId, reason: TerminationReason) {
         self.broker.forget(id);
         // Count each instance once, even if its termination is reported twice.
+        self.terminating.remove(&id);
         let Some(info) = self.instances.remove(&id) else { return };
         *self.stats.terminated.entry(reason.as_str().to_owned()).or_default() += 1;
         if !info.ready {
@@ -746,7 +844,8 @@ impl Controller {
             self.stats.interruptions += 1;
             self.outbox.push(Action::Interrupt { job, attempt: state.attempts });
             self.placed.remove(&job);
-            if state.attempts >= self.config.max_attempts {
+            state.since = now;
+            if state.attempts - state.migrations >= self.config.max_attempts {
                 self.outbox.push(Action::Fail { job, reason: FailReason::Interrupted });
                 self.jobs.remove(&job);
                 self.fail_dependants(job);
@@ -836,6 +935,9 @@ impl Controller {
     }
 
     fn terminate(&mut self, instance: InstanceId) {
+        if !self.terminating.insert(instance) {
+            return;
+        }
         // Request ids for terminations live in their own range so they never collide with the
         // broker's counter.
         let request = RequestId((1 << 63) | instance.0);
@@ -929,6 +1031,8 @@ impl Controller {
                 .push((r.up_to, plan.shards[r.shard].offer));
         }
         self.current = Some((window, plan));
+        let ended = self.rebalancer.plan_changed(now);
+        self.log_moves(ended);
         // Queued jobs whose route changed move; unrouted ones get a route.
         let mut moves = vec![];
         let planned = self.config.routing.kind == RouterKind::Planned;
@@ -1033,8 +1137,246 @@ impl Controller {
             self.next_tick = (in_windows || running)
                 .then(|| now.checked_add(self.config.tick).unwrap_or(SimTime::MAX));
         }
+        if self.config.rebalance.enabled && self.current.is_some() {
+            let due = self.next_review.is_none_or(|t| t <= now);
+            if due {
+                self.rebalance(now);
+                let period = SimDuration::from_secs(self.config.rebalance.period_s);
+                let busy = !self.trace_done || !self.jobs.is_empty();
+                self.next_review = busy.then(|| now.checked_add(period).unwrap_or(SimTime::MAX));
+            }
+        }
         self.schedule(now);
         std::mem::take(&mut self.outbox)
+    }
+
+    /// One review of the rebalancer: show it every shard's load, carry out its moves.
+    fn rebalance(&mut self, now: SimTime) {
+        let loads = self.shard_loads(now);
+        let ctx = rebalancer::Context { catalog: &self.catalog, fabric: &self.fabric };
+        let records = self.rebalancer.review(now, &ctx, &loads);
+        if let Some(r) = &mut self.stats.rebalance {
+            r.reviews += 1;
+        }
+        for record in &records {
+            self.apply_move(now, &record.action);
+        }
+        self.log_moves(records);
+    }
+
+    fn log_moves(&mut self, records: Vec<MoveRecord>) {
+        let Some(stats) = &mut self.stats.rebalance else { return };
+        for record in &records {
+            *stats.by_reason.entry(record.reason.as_str().to_owned()).or_default() += 1;
+            match &record.action {
+                Move::Remap { .. } => stats.remaps += 1,
+                Move::Revert { .. } => stats.reverts += 1,
+                Move::Waiting { .. } => stats.waiting_migrated += 1,
+                Move::Running { resume: Resume::Checkpoint { bytes, link, .. }, .. } => {
+                    stats.running_checkpointed += 1;
+                    if *link != Link::Local {
+                        stats.checkpoint_bytes += bytes;
+                    }
+                }
+                Move::Running { resume: Resume::Restart { lost }, .. } => {
+                    stats.running_restarted += 1;
+                    stats.restart_lost_us += lost.as_micros();
+                }
+                Move::Burst { count, .. } => stats.burst_instances += u64::from(*count),
+                Move::Release { .. } => stats.released += 1,
+            }
+        }
+        self.moves.extend(records);
+    }
+
+    /// Every shard of the plan, or holding instances, as the rebalancer sees it.
+    fn shard_loads(&self, now: SimTime) -> Vec<ShardLoad> {
+        let planned: BTreeSet<OfferIx> = self
+            .current
+            .as_ref()
+            .map(|(_, p)| p.shards.iter().map(|s| s.offer).collect())
+            .unwrap_or_default();
+        let mut views: BTreeMap<OfferIx, Vec<crate::policy::InstanceView>> = BTreeMap::new();
+        for (id, i) in &self.instances {
+            views.entry(i.shard).or_default().push(crate::policy::InstanceView {
+                id: *id,
+                offer: i.offer,
+                option: i.option,
+                booting: !i.ready,
+                idle_since: i.idle_since,
+            });
+        }
+        let mut loads = vec![];
+        for (offer, shard) in &self.shards {
+            let instances = views.remove(offer).unwrap_or_default();
+            if !planned.contains(offer) && instances.is_empty() {
+                continue;
+            }
+            let waiting = shard
+                .scheduler
+                .queued()
+                .filter_map(|q| {
+                    let state = self.jobs.get(&q.id)?;
+                    Some(Waiting {
+                        job: q.id,
+                        queue: state.job.queue,
+                        class: state.class.clone(),
+                        demand: q.demand,
+                        since: state.since,
+                    })
+                })
+                .collect();
+            let mut jobs_on: BTreeMap<InstanceId, u32> = BTreeMap::new();
+            for r in shard.scheduler.running() {
+                for (n, _) in &r.nodes {
+                    *jobs_on.entry(*n).or_default() += 1;
+                }
+            }
+            let running = shard
+                .scheduler
+                .running()
+                .filter_map(|r| {
+                    let state = self.jobs.get(&r.job.id)?;
+                    let nodes: Vec<InstanceId> = r.nodes.iter().map(|(n, _)| *n).collect();
+                    let alone_on_elastic = nodes.iter().all(|n| {
+                        jobs_on.get(n) == Some(&1)
+                            && self
+                                .instances
+                                .get(n)
+                                .is_some_and(|i| !matches!(i.option, LaunchOption::Reserved(_)))
+                    });
+                    let ran = now.saturating_since(state.started).0.saturating_sub(state.stage_in.0);
+                    let computed = state.done + SimDuration(ran);
+                    let region = self.placed.get(&r.job.id).map(|p| p.1)?;
+                    Some(rebalancer::Running {
+                        job: r.job.id,
+                        class: state.class.clone(),
+                        demand: r.job.demand,
+                        computed,
+                        remaining: SimDuration(r.job.estimate.0.saturating_sub(computed.0)),
+                        region,
+                        nodes,
+                        alone_on_elastic,
+                    })
+                })
+                .collect();
+            let free_nodes = shard
+                .scheduler
+                .node_ids()
+                .filter_map(|n| Some((n, shard.scheduler.node_capacity(n)?.1)))
+                .collect();
+            let booting = instances.iter().filter(|i| i.booting).count() as u32 + shard.launching;
+            loads.push(ShardLoad {
+                offer: *offer,
+                region: self.catalog.offer_key(*offer).0,
+                instance: shard.instance,
+                total: shard.scheduler.total_capacity(),
+                free_nodes,
+                booting,
+                waiting,
+                running,
+                instances,
+            });
+        }
+        loads
+    }
+
+    /// Carries out one of the rebalancer's moves.
+    fn apply_move(&mut self, now: SimTime, action: &Move) {
+        match action {
+            Move::Remap { .. } | Move::Revert { .. } => {}
+            Move::Waiting { job, from, to } => {
+                let Some(state) = self.jobs.get_mut(job) else { return };
+                let Some(q) = self.shards.get_mut(from).and_then(|s| s.scheduler.dequeue(*job))
+                else {
+                    return;
+                };
+                if let Some(target) = self.shards.get_mut(to)
+                    && target.scheduler.enqueue(now, q.clone()).is_ok()
+                {
+                    state.phase = JobPhase::Queued { shard: *to };
+                } else if let Some(back) = self.shards.get_mut(from) {
+                    let _ = back.scheduler.enqueue(now, q);
+                }
+            }
+            Move::Running { job, from, to, resume } => self.migrate_running(now, *job, *from, *to, *resume),
+            Move::Burst { shard, option, count } => {
+                let mut candidates = vec![(*shard, *option)];
+                if *option == LaunchOption::Spot {
+                    candidates.push((*shard, LaunchOption::OnDemand));
+                }
+                if let Some(s) = self.shards.get_mut(shard) {
+                    s.launching += count;
+                }
+                let intent = LaunchIntent { tag: u64::from(shard.0), candidates, count: *count };
+                let (actions, events) = self.broker.launch(now, intent);
+                self.outbox.extend(actions.into_iter().map(Action::Cloud));
+                for e in events {
+                    self.on_broker_event(now, e);
+                }
+            }
+            Move::Release { instance, .. } => {
+                if self.instances.get(instance).is_some_and(|i| i.idle_since.is_some()) {
+                    self.terminate(*instance);
+                }
+            }
+        }
+    }
+
+    /// Stops job `id`'s attempt on `from` and queues it on `to`, resuming as `resume` says.
+    fn migrate_running(&mut self, now: SimTime, id: JobId, from: OfferIx, to: OfferIx, resume: Resume) {
+        let Some(state) = self.jobs.get_mut(&id) else { return };
+        if !matches!(state.phase, JobPhase::Running { shard } if shard == from) {
+            return;
+        }
+        let Some(source) = self.shards.get_mut(&from) else { return };
+        let nodes: Vec<InstanceId> = source
+            .scheduler
+            .running()
+            .find(|r| r.job.id == id)
+            .map(|r| r.nodes.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default();
+        if source.scheduler.finish(now, id).is_err() {
+            return;
+        }
+        for n in nodes {
+            if let (Some(info), Some((total, free))) =
+                (self.instances.get_mut(&n), source.scheduler.node_capacity(n))
+                && total == free
+            {
+                info.idle_since = Some(now);
+            }
+        }
+        self.outbox.push(Action::Migrate { job: id, attempt: state.attempts, resume });
+        let from_region = self.placed.remove(&id).map(|p| p.1);
+        let to_region = self.catalog.offer_key(to).0;
+        match resume {
+            Resume::Checkpoint { restore, bytes, link } => {
+                let ran = now.saturating_since(state.started).0.saturating_sub(state.stage_in.0);
+                state.done = SimDuration(state.done.0 + ran);
+                state.restore = restore;
+                if link != Link::Local
+                    && let Some(from) = from_region
+                {
+                    self.outbox.push(Action::Transfer { job: id, from, to: to_region, link, bytes });
+                }
+            }
+            Resume::Restart { .. } => {
+                state.done = SimDuration::ZERO;
+                state.restore = SimDuration::ZERO;
+            }
+        }
+        state.migrations += 1;
+        state.since = now;
+        state.phase = JobPhase::Unrouted;
+        let queued = Self::queued_job(state);
+        if let Some(target) = self.shards.get_mut(&to)
+            && target.scheduler.enqueue(now, queued).is_ok()
+        {
+            state.phase = JobPhase::Queued { shard: to };
+        } else {
+            self.route(now, id);
+        }
     }
 
     /// Renews or ends the leases due before the next tick, then (with `policy`) asks the
@@ -1154,12 +1496,17 @@ impl Controller {
                 |i| self.catalog.offer_key(i.offer).0,
             );
             self.placed.insert(start.job, (offer, region));
-            let stage_in = self.stage_in(start.job, attempt, &parents, offer, region);
+            let inputs = self.stage_in(start.job, attempt, &parents, offer, region);
+            let state = self.jobs.get_mut(&start.job).expect("started jobs are known");
+            let stage_in = inputs + std::mem::take(&mut state.restore);
+            state.started = now;
+            state.stage_in = stage_in;
             self.outbox.push(Action::Start {
                 job: start.job,
                 attempt,
                 instances: start.nodes,
                 stage_in,
+                done: state.done,
             });
         }
     }
@@ -1205,7 +1552,7 @@ impl Controller {
         let plan = self.wants_more_windows().then(|| self.plan_time(self.next_window));
         let open = self.pending_plans.values().next().map(|(w, _)| w.start);
         let deferred = self.deferred.keys().next().map(|(t, _)| *t);
-        [plan, open, deferred, self.next_tick].into_iter().flatten().min()
+        [plan, open, deferred, self.next_tick, self.next_review].into_iter().flatten().min()
     }
 
     /// Ends the simulation at `now`: jobs still waiting fail (`never_ran`) and every instance
@@ -1224,6 +1571,7 @@ impl Controller {
         }
         self.trace_done = true;
         self.next_tick = None;
+        self.next_review = None;
         std::mem::take(&mut self.outbox)
     }
 }

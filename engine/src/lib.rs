@@ -30,6 +30,7 @@ pub mod money;
 #[cfg(feature = "planner")]
 pub mod planner;
 pub mod policy;
+pub mod rebalancer;
 pub mod router;
 pub mod shard;
 pub mod time;

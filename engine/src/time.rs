@@ -94,6 +94,11 @@ impl SimDuration {
         self.0 as f64 / MICROS_PER_SEC as f64
     }
 
+    /// Whole seconds in this span, rounded down.
+    pub const fn as_secs(self) -> u64 {
+        self.0 / MICROS_PER_SEC
+    }
+
     /// The duration nearest to `secs` seconds, or `None` for a negative, NaN or overflowing value.
     ///
     /// Rounds to the nearest microsecond, so a float written in seconds by another tool comes

@@ -35,6 +35,7 @@ fn config(first_window: SimTime, window_h: u64, lead_h: u64) -> ControllerConfig
         budget: None,
         drain_windows: 1,
         routing: Default::default(),
+        rebalance: Default::default(),
     }
 }
 
@@ -283,6 +284,7 @@ fn capacity_block_instances_leave_before_the_close_and_their_jobs_are_requeued()
         Box::new(StaticReservation::new(StaticReservationConfig {
             product: ProductKind::CapacityBlock,
             overflow: None,
+            by_queue: false,
         })),
         config(hours(24), 24, 2),
     );
@@ -799,6 +801,7 @@ proptest! {
                     idle_timeout_s: 600,
                     ..OnDemandConfig::default()
                 }),
+                by_queue: false,
             }))
         } else {
             on_demand(max_vcpus, spot)
@@ -905,6 +908,7 @@ proptest! {
                     idle_timeout_s: 600,
                     ..OnDemandConfig::default()
                 }),
+                by_queue: false,
             }))
         } else {
             on_demand(max_vcpus, false)

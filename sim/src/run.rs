@@ -306,6 +306,7 @@ fn run_cloud(
         budget: section.budget_usd.and_then(Money::from_usd),
         drain_windows: section.drain_windows,
         routing: scenario.policy.routing.clone(),
+        rebalance: scenario.policy.rebalance.clone(),
     };
     let platform = CloudPlatform {
         catalog: Arc::clone(&catalog),

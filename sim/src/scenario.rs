@@ -237,6 +237,11 @@ pub struct Policy {
     /// `[policy.routing.fabric]` (cloud platforms).
     #[serde(default)]
     pub routing: engine::controller::RoutingConfig,
+    /// `[policy.rebalance]`: re-sharding between plans (`enabled`, the review `period_s`,
+    /// hot and spare thresholds with hysteresis, waiting and running migration, remaps,
+    /// `[policy.rebalance.burst]`, release; see `engine::rebalancer`), cloud platforms.
+    #[serde(default)]
+    pub rebalance: engine::rebalancer::RebalanceConfig,
 }
 
 impl Default for Policy {
@@ -248,6 +253,7 @@ impl Default for Policy {
             sla_share: default_sla_share(),
             planner: None,
             routing: engine::controller::RoutingConfig::default(),
+            rebalance: engine::rebalancer::RebalanceConfig::default(),
         }
     }
 }
@@ -420,6 +426,9 @@ impl Scenario {
             field: field.into(),
             message: message.into(),
         };
+        if let Err(e) = self.policy.rebalance.validate() {
+            return Err(invalid("policy.rebalance", &e));
+        }
         if let Err(e) = self.policy.routing.fabric.validate() {
             return Err(invalid(&format!("policy.routing.fabric.{}", e.field), &e.to_string()));
         }

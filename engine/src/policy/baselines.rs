@@ -16,6 +16,8 @@ use super::{
 };
 use crate::broker::ReserveCandidate;
 use crate::cloud::{Catalog, Cloud, LaunchOption, OfferIx, ProductKind};
+use crate::ids::QueueId;
+use crate::job::Job;
 use crate::shard::Capacity;
 use crate::time::{SimDuration, SimTime};
 
@@ -284,19 +286,27 @@ fn cheapest_cloud(ctx: &PlanContext<'_>, weights: &BTreeMap<JobClass, f64>) -> O
 /// Mean busy units (vCPUs for CPU classes, GPUs for GPU classes) of each class over the
 /// history: Σ units × runtime ÷ the history's span (first submit to `now`).
 pub fn historical_mean_units(ctx: &PlanContext<'_>, now: SimTime) -> BTreeMap<JobClass, f64> {
-    let mut out: BTreeMap<JobClass, f64> = BTreeMap::new();
+    mean_units_by(ctx, now, |job| JobClass::of(job))
+}
+
+/// [`historical_mean_units`] per key of each job.
+fn mean_units_by<K: Ord>(
+    ctx: &PlanContext<'_>,
+    now: SimTime,
+    key: impl Fn(&Job) -> K,
+) -> BTreeMap<K, f64> {
+    let mut out: BTreeMap<K, f64> = BTreeMap::new();
     let Some(first) = ctx.history.iter().map(|j| j.submit).min() else { return out };
     let span_h = now.saturating_since(first).as_secs_f64() / 3600.0;
     if span_h <= 0.0 {
         return out;
     }
     for job in ctx.history {
-        let class = JobClass::of(job);
-        let units = match class {
+        let units = match JobClass::of(job) {
             JobClass::Cpu => job.resources.vcpus(),
             JobClass::Gpu(_) => job.resources.gpus(),
         };
-        *out.entry(class).or_default() += units * job.runtime.as_secs_f64() / 3600.0 / span_h;
+        *out.entry(key(job)).or_default() += units * job.runtime.as_secs_f64() / 3600.0 / span_h;
     }
     out
 }
@@ -394,6 +404,13 @@ pub struct StaticReservationConfig {
     /// [`OnDemand`] with these knobs); `None` means jobs wait for reserved capacity.
     #[serde(default)]
     pub overflow: Option<OnDemandConfig>,
+    /// Partition by queue: every queue seen in the history gets a shard of its own, sized by
+    /// its own historical mean, as an HPC centre's partitions are (a queue's surge never
+    /// delays another queue's jobs, and capacity one queue leaves idle is stranded). The
+    /// class's queues take its offers best first, largest queue first; with more queues than
+    /// offers they share them round the list.
+    #[serde(default)]
+    pub by_queue: bool,
 }
 
 fn default_product() -> ProductKind {
@@ -402,7 +419,7 @@ fn default_product() -> ProductKind {
 
 impl Default for StaticReservationConfig {
     fn default() -> Self {
-        StaticReservationConfig { product: default_product(), overflow: None }
+        StaticReservationConfig { product: default_product(), overflow: None, by_queue: false }
     }
 }
 
@@ -421,12 +438,81 @@ impl StaticReservation {
     }
 }
 
+impl StaticReservation {
+    /// The plan of `by_queue`: a shard per queue of each class (see
+    /// [`StaticReservationConfig::by_queue`]); a queue without history takes the class's best
+    /// offer.
+    fn plan_by_queue(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
+        let mut plan = Plan::default();
+        self.fallbacks = BTreeMap::new();
+        let means = mean_units_by(ctx, now, |job| (JobClass::of(job), job.queue));
+        let mut shard_of: BTreeMap<OfferIx, usize> = BTreeMap::new();
+        for (class, largest) in ctx.classes {
+            let ranked = ranked_offers(ctx.catalog, ctx.offers, class, *largest);
+            let Some(&best) = ranked.first() else { continue };
+            let mut queues: Vec<(QueueId, f64)> = means
+                .iter()
+                .filter(|((c, _), _)| c == class)
+                .map(|((_, q), m)| (*q, *m))
+                .collect();
+            queues.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut shard = |plan: &mut Plan, offer: OfferIx| {
+                *shard_of.entry(offer).or_insert_with(|| {
+                    plan.shards.push(ShardPlan { offer, reserve: None });
+                    plan.shards.len() - 1
+                })
+            };
+            for (k, (queue, mean)) in queues.into_iter().enumerate() {
+                let offer = ranked[k % ranked.len()];
+                let index = shard(&mut plan, offer);
+                plan.routes.push(Route {
+                    queue: Some(queue),
+                    class: class.clone(),
+                    up_to: None,
+                    shard: index,
+                });
+                // Its own offer first, then the class's others, as the broker's fallbacks.
+                let list: Vec<OfferIx> = std::iter::once(offer)
+                    .chain(ranked.iter().copied().filter(|o| *o != offer))
+                    .take(1 + FALLBACKS)
+                    .collect();
+                let t = ctx.catalog.instance_type(ctx.catalog.offer_key(offer).1);
+                let per_instance = match class {
+                    JobClass::Cpu => f64::from(t.vcpus),
+                    JobClass::Gpu(_) => f64::from(t.gpus.max(1)),
+                };
+                let count = (mean / per_instance).ceil() as u32;
+                if count > 0 {
+                    let candidates = list
+                        .iter()
+                        .map(|&offer| ReserveCandidate { offer, product: self.config.product })
+                        .collect();
+                    let s = &mut plan.shards[index];
+                    let before = s.reserve.as_ref().map_or(0, |(_, n)| *n);
+                    s.reserve = Some((candidates, before + count));
+                }
+                self.fallbacks.entry(index).or_insert(list);
+            }
+            // Queues the history has not seen.
+            let index = shard(&mut plan, best);
+            plan.routes.push(Route { queue: None, class: class.clone(), up_to: None, shard: index });
+            self.fallbacks
+                .entry(index)
+                .or_insert_with(|| ranked.iter().take(1 + FALLBACKS).copied().collect());
+        }
+        plan
+    }
+}
+
 impl Policy for StaticReservation {
     fn name(&self) -> &'static str {
         "static_reservation"
     }
 
     fn plan(&mut self, now: SimTime, ctx: &PlanContext<'_>) -> Plan {
+        if self.config.by_queue {
+            return self.plan_by_queue(now, ctx);
+        }
         let (mut plan, fallbacks) = plan_shards(ctx, ctx.offers, false);
         let means = historical_mean_units(ctx, now);
         for route in &plan.routes {

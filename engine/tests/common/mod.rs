@@ -642,15 +642,15 @@ impl Harness {
                     };
                     self.provider(cloud).execute(now, &cloud_action).expect("well-formed action");
                 }
-                Action::Start { job, attempt, instances, stage_in } => {
-                    let runtime = stage_in + self.job_runtime(job);
+                Action::Start { job, attempt, instances, stage_in, done } => {
+                    let runtime = stage_in + SimDuration(self.job_runtime(job).0 - done.0);
                     let ids = instances.iter().map(|(i, _)| *i).collect();
                     let previous = self.running.insert(job, (attempt, now + runtime, ids));
                     assert!(previous.is_none(), "{job} started twice at {now}");
                 }
                 // The fake providers charge no egress.
                 Action::Transfer { .. } => {}
-                Action::Interrupt { job, attempt } => {
+                Action::Interrupt { job, attempt } | Action::Migrate { job, attempt, .. } => {
                     let was = self.running.remove(&job);
                     assert_eq!(
                         was.map(|r| r.0),

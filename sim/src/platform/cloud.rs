@@ -60,6 +60,7 @@ mod kind {
     pub(super) const RESERVATION: u8 = 8;
     pub(super) const REFUSED: u8 = 9;
     pub(super) const TRANSFER: u8 = 10;
+    pub(super) const MIGRATE: u8 = 11;
 }
 
 /// Rounds of decide-and-carry-out at one instant before the driver calls it a livelock.
@@ -154,6 +155,10 @@ pub struct CloudJob {
     pub failovers: Vec<SimDuration>,
     /// Interrupted and never started again (failed or still waiting at the end).
     pub unrecovered: bool,
+    /// Attempts the rebalancer moved to another shard.
+    pub migrations: u32,
+    /// Work thrown away by the rebalancer's restarts.
+    pub restart_lost: SimDuration,
 }
 
 /// A cloud run's result: the common [`RunOutcome`] plus what only clouds have.
@@ -516,10 +521,11 @@ impl Driver<'_> {
                     })?;
                     provider.execute(now, &cloud_action)?;
                 }
-                Action::Start { job, attempt, instances, stage_in } => {
+                Action::Start { job, attempt, instances, stage_in, done } => {
                     self.log.record(now, kind::START, job.0);
                     let runtime = self.trace.jobs[job.0 as usize].runtime;
-                    self.ends.schedule(now + stage_in + runtime, (job, attempt));
+                    let left = SimDuration(runtime.0.saturating_sub(done.0));
+                    self.ends.schedule(now + stage_in + left, (job, attempt));
                     let j = &mut self.jobs[job.0 as usize];
                     j.attempts = attempt;
                     j.placement = instances.first().and_then(|(i, _)| {
@@ -558,6 +564,19 @@ impl Driver<'_> {
                         let j = &mut self.jobs[job.0 as usize];
                         j.lost = j.lost + now.saturating_since(a.start);
                         self.interrupted.insert(job, now);
+                        self.close_attempt(now, job);
+                    }
+                }
+                // The rebalancer moves the attempt: the work a restart throws away is counted
+                // as the job's, not as preemption's.
+                Action::Migrate { job, attempt, resume } => {
+                    self.log.record(now, kind::MIGRATE, job.0);
+                    if self.running.get(&job).is_some_and(|a| a.number == attempt) {
+                        let j = &mut self.jobs[job.0 as usize];
+                        j.migrations += 1;
+                        if let engine::rebalancer::Resume::Restart { lost } = resume {
+                            j.restart_lost = j.restart_lost + lost;
+                        }
                         self.close_attempt(now, job);
                     }
                 }
@@ -771,6 +790,7 @@ mod tests {
                 budget: None,
                 drain_windows: 1,
                 routing: Default::default(),
+                rebalance: Default::default(),
             },
             seed: 1,
         }
