@@ -50,15 +50,15 @@ use crate::cloud::{
     TerminationReason,
 };
 use crate::fabric::{Fabric, FabricConfig, Link};
-use crate::rebalancer::{
-    self, Move, MoveRecord, RebalanceConfig, Rebalancer, Resume, ShardLoad, Waiting,
-};
 use crate::ids::{InstanceId, JobId, QueueId, RequestId, ReservationId};
 use crate::job::{GpuKind, Job};
 use crate::money::Money;
 use crate::policy::{
     InstanceView, JobClass, Plan, PlanContext, Policy, ScaleContext, ShardView, Window,
     offer_capacity, ranked_offers,
+};
+use crate::rebalancer::{
+    self, Move, MoveRecord, RebalanceConfig, Rebalancer, Resume, ShardLoad, Waiting,
 };
 use crate::router::{Candidate, Input, Request, Router, RouterKind};
 use crate::shard::{Capacity, LocalScheduler, QueuedJob};
@@ -1245,7 +1245,8 @@ impl Controller {
                                 .get(n)
                                 .is_some_and(|i| !matches!(i.option, LaunchOption::Reserved(_)))
                     });
-                    let ran = now.saturating_since(state.started).0.saturating_sub(state.stage_in.0);
+                    let ran =
+                        now.saturating_since(state.started).0.saturating_sub(state.stage_in.0);
                     let computed = state.done + SimDuration(ran);
                     let region = self.placed.get(&r.job.id).map(|p| p.1)?;
                     Some(rebalancer::Running {
@@ -1299,7 +1300,9 @@ impl Controller {
                     let _ = back.scheduler.enqueue(now, q);
                 }
             }
-            Move::Running { job, from, to, resume } => self.migrate_running(now, *job, *from, *to, *resume),
+            Move::Running { job, from, to, resume } => {
+                self.migrate_running(now, *job, *from, *to, *resume)
+            }
             Move::Burst { shard, option, count } => {
                 let mut candidates = vec![(*shard, *option)];
                 if *option == LaunchOption::Spot {
@@ -1324,7 +1327,14 @@ impl Controller {
     }
 
     /// Stops job `id`'s attempt on `from` and queues it on `to`, resuming as `resume` says.
-    fn migrate_running(&mut self, now: SimTime, id: JobId, from: OfferIx, to: OfferIx, resume: Resume) {
+    fn migrate_running(
+        &mut self,
+        now: SimTime,
+        id: JobId,
+        from: OfferIx,
+        to: OfferIx,
+        resume: Resume,
+    ) {
         let Some(state) = self.jobs.get_mut(&id) else { return };
         if !matches!(state.phase, JobPhase::Running { shard } if shard == from) {
             return;
@@ -1358,7 +1368,13 @@ impl Controller {
                 if link != Link::Local
                     && let Some(from) = from_region
                 {
-                    self.outbox.push(Action::Transfer { job: id, from, to: to_region, link, bytes });
+                    self.outbox.push(Action::Transfer {
+                        job: id,
+                        from,
+                        to: to_region,
+                        link,
+                        bytes,
+                    });
                 }
             }
             Resume::Restart { .. } => {

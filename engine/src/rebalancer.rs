@@ -504,7 +504,8 @@ impl Rebalancer {
 
     /// Whether `to` can run a job of `class` asking for `demand` on one instance.
     fn serves(catalog: &Catalog, to: &ShardLoad, class: &JobClass, demand: &Capacity) -> bool {
-        demand.fits_in(&to.instance) && !ranked_offers(catalog, &[to.offer], class, *demand).is_empty()
+        demand.fits_in(&to.instance)
+            && !ranked_offers(catalog, &[to.offer], class, *demand).is_empty()
     }
 
     /// One review at `now`: the moves to make, logged.
@@ -661,15 +662,14 @@ impl Rebalancer {
         else {
             return;
         };
-        let largest = h
-            .waiting
-            .iter()
-            .filter(|w| (w.queue, &w.class) == (key.0, &key.1))
-            .fold(Capacity::ZERO, |acc, w| Capacity {
+        let largest = h.waiting.iter().filter(|w| (w.queue, &w.class) == (key.0, &key.1)).fold(
+            Capacity::ZERO,
+            |acc, w| Capacity {
                 cpu_milli: acc.cpu_milli.max(w.demand.cpu_milli),
                 memory_mib: acc.memory_mib.max(w.demand.memory_mib),
                 gpu_milli: acc.gpu_milli.max(w.demand.gpu_milli),
-            });
+            },
+        );
         for t in self.targets(ctx, h, by_offer) {
             if !Self::serves(ctx.catalog, t, &key.1, &largest) {
                 continue;
@@ -715,15 +715,15 @@ impl Rebalancer {
         let booting = u64::from(h.booting);
         let need = (0..3)
             .filter(|k| unit[*k] > 0)
-            .map(|k| want[k].saturating_sub(have[k]).saturating_sub(booting * unit[k]).div_ceil(unit[k]))
+            .map(|k| {
+                want[k].saturating_sub(have[k]).saturating_sub(booting * unit[k]).div_ceil(unit[k])
+            })
             .max()
             .unwrap_or(0);
-        let elastic = h
-            .instances
-            .iter()
-            .filter(|i| !matches!(i.option, LaunchOption::Reserved(_)))
-            .count() as u64
-            + booting;
+        let elastic =
+            h.instances.iter().filter(|i| !matches!(i.option, LaunchOption::Reserved(_))).count()
+                as u64
+                + booting;
         let cap = (burst.max_vcpus * 1000 / h.instance.cpu_milli).saturating_sub(elastic);
         let count = need.min(cap).min(u64::from(u32::MAX)) as u32;
         if count == 0 {
@@ -775,15 +775,17 @@ impl Rebalancer {
                     .map(|i| i.id)
                     .collect();
                 let Some(nodes) = room.get_mut(&t.offer) else { continue };
-                let Some(slot) = nodes.iter_mut().find(|(id, free)| {
-                    idle_reserved.contains(id) && r.demand.fits_in(free)
-                }) else {
+                let Some(slot) = nodes
+                    .iter_mut()
+                    .find(|(id, free)| idle_reserved.contains(id) && r.demand.fits_in(free))
+                else {
                     continue;
                 };
                 let resume = match c.running {
                     RunningMove::Checkpoint => {
                         let bytes = r.demand.memory_mib.saturating_mul(1 << 20);
-                        let moved = ctx.fabric.transfer(ctx.catalog, r.region, t.region, false, bytes);
+                        let moved =
+                            ctx.fabric.transfer(ctx.catalog, r.region, t.region, false, bytes);
                         let restore = SimDuration::from_secs(c.checkpoint_s) + moved.duration;
                         if restore >= r.remaining {
                             continue;

@@ -110,6 +110,10 @@ pub struct CloudResult {
     pub plans: Vec<engine::policy::WindowRecord>,
     /// Every shard sampled hourly (`timeline.parquet`).
     pub timeline: Vec<TimelineRow>,
+    /// The rebalancer's moves (`moves.jsonl`, written when it is enabled).
+    pub moves: Vec<engine::rebalancer::MoveRecord>,
+    /// Whether the rebalancer was enabled.
+    pub rebalanced: bool,
 }
 
 impl RunResult {
@@ -122,7 +126,8 @@ impl RunResult {
         }
     }
 
-    /// Writes `summary.json`, `jobs.parquet`, for cloud runs `timeline.parquet`, the figures
+    /// Writes `summary.json`, `jobs.parquet`, for cloud runs `timeline.parquet` (and
+    /// `moves.jsonl` with the rebalancer on), the figures
     /// (SVG and PNG) and `report.html` into `dir` (created if needed); returns the summary's
     /// path.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, RunError> {
@@ -137,6 +142,11 @@ impl RunResult {
                 &cloud.timeline,
                 &dir.join("timeline.parquet"),
             )?;
+            if cloud.rebalanced {
+                let path = dir.join("moves.jsonl");
+                crate::report::moves::write(&cloud.catalog, &cloud.moves, &path)
+                    .map_err(|source| RunError::Write { path, source })?;
+            }
             if !cloud.plans.is_empty() {
                 let plans = dir.join("plans");
                 std::fs::create_dir_all(&plans)
@@ -367,6 +377,8 @@ fn run_cloud(
             jobs: out.jobs,
             timeline: out.timeline,
             plans: out.plans,
+            moves: out.moves,
+            rebalanced: platform.controller.rebalance.enabled,
         }),
         scenario_path: loaded.path.clone(),
     })

@@ -1,10 +1,11 @@
 //! A small two-provider catalog for the engine's unit tests: AWS us-east-1 (Virginia) and
 //! us-west-2 (Oregon), GCP us-central1 (Iowa), with AWS's list egress prices ($0.01, $0.02
-//! and $0.09 per GB) on both providers, and no offers.
+//! and $0.09 per GB) on both providers; one 4-vCPU, 16 GiB type per provider, sold in every
+//! region: offers 0 (us-east-1, $0.20/h), 1 (us-west-2, $0.20/h) and 2 (us-central1, $0.19/h).
 
 use super::{
-    Billing, Catalog, CatalogFile, CatalogMeta, Cloud, Egress, GeoPoint, InterruptionBand,
-    ProviderTerms, Region, RegionIx, SpotTerms,
+    Billing, Catalog, CatalogFile, CatalogMeta, Cloud, Egress, GeoPoint, InstanceType,
+    InterruptionBand, Offer, ProviderTerms, Region, RegionIx, SpotTerms,
 };
 
 /// The catalog of the module docs.
@@ -44,7 +45,32 @@ pub(crate) fn two_clouds() -> Catalog {
             region(Cloud::Aws, "us-west-2", 45.6, -121.2),
             region(Cloud::Gcp, "us-central1", 41.3, -95.9),
         ],
-        ..CatalogFile::default()
+        instance_types: [(Cloud::Aws, "m5.xlarge"), (Cloud::Gcp, "n2-standard-4")]
+            .into_iter()
+            .map(|(cloud, name)| InstanceType {
+                cloud,
+                name: name.into(),
+                vcpus: 4,
+                memory_mib: 16_384,
+                gpus: 0,
+                gpu_kind: None,
+            })
+            .collect(),
+        offers: [
+            (Cloud::Aws, "us-east-1", "m5.xlarge", 0.20),
+            (Cloud::Aws, "us-west-2", "m5.xlarge", 0.20),
+            (Cloud::Gcp, "us-central1", "n2-standard-4", 0.19),
+        ]
+        .into_iter()
+        .map(|(cloud, region, instance_type, usd)| Offer {
+            cloud,
+            region: region.into(),
+            instance_type: instance_type.into(),
+            on_demand_usd_per_hour: usd,
+            spot: None,
+            discounted_usd_per_hour: Default::default(),
+        })
+        .collect(),
     })
     .expect("valid catalog")
 }

@@ -450,11 +450,8 @@ impl StaticReservation {
         for (class, largest) in ctx.classes {
             let ranked = ranked_offers(ctx.catalog, ctx.offers, class, *largest);
             let Some(&best) = ranked.first() else { continue };
-            let mut queues: Vec<(QueueId, f64)> = means
-                .iter()
-                .filter(|((c, _), _)| c == class)
-                .map(|((_, q), m)| (*q, *m))
-                .collect();
+            let mut queues: Vec<(QueueId, f64)> =
+                means.iter().filter(|((c, _), _)| c == class).map(|((_, q), m)| (*q, *m)).collect();
             queues.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             let mut shard = |plan: &mut Plan, offer: OfferIx| {
                 *shard_of.entry(offer).or_insert_with(|| {
@@ -495,7 +492,12 @@ impl StaticReservation {
             }
             // Queues the history has not seen.
             let index = shard(&mut plan, best);
-            plan.routes.push(Route { queue: None, class: class.clone(), up_to: None, shard: index });
+            plan.routes.push(Route {
+                queue: None,
+                class: class.clone(),
+                up_to: None,
+                shard: index,
+            });
             self.fallbacks
                 .entry(index)
                 .or_insert_with(|| ranked.iter().take(1 + FALLBACKS).copied().collect());

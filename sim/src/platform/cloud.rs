@@ -182,6 +182,8 @@ pub struct CloudOutcome {
     pub policy: String,
     /// What the policy planned per window (planning policies only), in window order.
     pub plans: Vec<engine::policy::WindowRecord>,
+    /// The rebalancer's moves, in order (empty when it is off).
+    pub moves: Vec<engine::rebalancer::MoveRecord>,
     /// When the run ended (the ledgers were closed then).
     pub end: SimTime,
 }
@@ -709,6 +711,7 @@ impl Driver<'_> {
                 plans.sort_by_key(|r| r.window);
                 plans
             },
+            moves: self.controller.moves().to_vec(),
             policy,
             end,
         })

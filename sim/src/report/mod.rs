@@ -6,6 +6,7 @@
 //!
 //! - [`jobs`]: `jobs.parquet`, one row per job;
 //! - [`timeline`]: `timeline.parquet`, every shard of a cloud run sampled hourly;
+//! - [`moves`]: `moves.jsonl`, the rebalancer's log of moves and their reasons;
 //! - [`figures`]: the run's figures (cost, capacity per shard, wait CDFs), SVG and PNG;
 //! - [`html`]: `report.html`, one offline page with the tables, figures and scenario.
 //!
@@ -16,6 +17,7 @@
 pub mod figures;
 pub mod html;
 pub mod jobs;
+pub mod moves;
 pub mod timeline;
 
 use std::collections::BTreeMap;

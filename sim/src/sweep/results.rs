@@ -23,7 +23,7 @@ use super::{Part, SweepError};
 use crate::report::Summary;
 
 /// The version of the schema, in the file's metadata.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 const META_VERSION: &str = "shardcast.sweep.schema_version";
 const META_FINGERPRINT: &str = "shardcast.sweep.fingerprint";
 const META_SCENARIO: &str = "shardcast.sweep.scenario";
@@ -35,22 +35,24 @@ const META_PART: &str = "shardcast.sweep.part";
 const COUNTS: [&str; 5] =
     ["jobs_submitted", "jobs_completed", "jobs_failed", "jobs_cancelled", "jobs_rejected"];
 /// Float columns (Float64); the ones in `NULLABLE` are null where the run has no such figure.
-const FLOATS: [&str; 10] = [
+const FLOATS: [&str; 11] = [
     "wait_mean_s",
     "wait_p95_s",
     "sla_attained",
     "cost_total_usd",
     "cost_jobs_usd",
     "cost_idle_usd",
+    "cost_egress_usd",
     "reserved_utilisation",
     "utilisation",
     "makespan_s",
     "cost_ratio_to_oracle",
 ];
-const NULLABLE: [&str; 6] = [
+const NULLABLE: [&str; 7] = [
     "cost_total_usd",
     "cost_jobs_usd",
     "cost_idle_usd",
+    "cost_egress_usd",
     "reserved_utilisation",
     "utilisation",
     "cost_ratio_to_oracle",
@@ -68,7 +70,7 @@ pub struct Row {
     /// Submitted, completed, failed, cancelled, rejected jobs (the order of `COUNTS`).
     pub counts: [u64; 5],
     /// The float metrics, in the order of the float columns (null: `None`).
-    pub floats: [Option<f64>; 10],
+    pub floats: [Option<f64>; 11],
     /// Events the kernel processed.
     pub events: u64,
     /// BLAKE3 digest of the run's event log.
@@ -97,6 +99,7 @@ impl Row {
                 cost.map(|c| c.total),
                 cost.map(|c| c.jobs),
                 cost.map(|c| c.idle),
+                cost.map(|c| c.by_option.get("egress").copied().unwrap_or(0.0)),
                 s.reserved_utilisation,
                 s.utilisation,
                 Some(s.makespan_s),
