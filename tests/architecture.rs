@@ -122,6 +122,7 @@ const ENGINE_LAYERS: &[&[&str]] = &[
     &["broker", "router"],
     &["planner"],
     &["policy"],
+    &["rebalancer"],
     &["controller", "live"],
 ];
 

@@ -16,6 +16,7 @@ use engine::controller::ControllerConfig;
 use engine::policy::{
     OnDemand, OnDemandConfig, Policy, StaticReservation, StaticReservationConfig,
 };
+use engine::rebalancer::{BurstConfig, RebalanceConfig, RunningMove};
 use engine::{Resources, SimDuration, SimTime};
 use proptest::prelude::*;
 use sim::cloud::SimCloudConfig;
@@ -227,7 +228,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     /// Under any schedule of outages, stock-outs, spot storms, instance failures and delayed
-    /// reservations: every job ends in a named state (none lost), a completed job ran its
+    /// reservations, with or without the rebalancer moving jobs: every job ends in a named state (none lost), a completed job ran its
     /// runtime once it last started, and no instance is billed after it was released (every
     /// usage charge is booked by its termination, and an instance's usage never exceeds its
     /// billed lifetime at the on-demand price, which caps spot).
@@ -239,54 +240,125 @@ proptest! {
         schedule in prop::collection::vec((0u8..3, 0usize..5, 0u32..72, 1u32..24), 0..5),
         failure_rate in prop_oneof![Just(0.0), 0.0f64..0.2],
         delayed in prop_oneof![Just(0.0), Just(1.0), 0.0f64..1.0],
+        rebalance in 0u8..3,
     ) {
-        let full = trace(&jobs);
-        let (history, replay) = split_history(&full, SimTime::from_secs(1_000_000 + 86_400));
-        let catalog = bundled();
-        let mut sim = faults(&schedule, failure_rate, delayed);
-        sim.supply.default_instances = 8;
-        let platform = daily_platform(Arc::clone(&catalog), sim, seed, 3);
-        let out = run(&replay, history, &platform, policy(which), &mut |_| {}).expect("runs");
-        prop_assert_eq!(out.run.jobs.len(), replay.jobs.len());
-        for (job, o) in replay.jobs.iter().zip(&out.run.jobs) {
-            match o.state {
-                EndState::Completed => {
-                    let start = o.start.expect("a completed job started");
-                    prop_assert!(start >= job.submit);
+        check_random_faults(&jobs, which, seed, &schedule, failure_rate, delayed, rebalance)?;
+    }
+}
+
+/// The body of the random-faults property (a function, so that a case it found can be kept
+/// as a plain test).
+#[allow(clippy::too_many_arguments)]
+fn check_random_faults(
+    jobs: &[JobSpec],
+    which: u8,
+    seed: u64,
+    schedule: &[FaultSpec],
+    failure_rate: f64,
+    delayed: f64,
+    rebalance: u8,
+) -> Result<(), TestCaseError> {
+    let full = trace(jobs);
+    let (history, replay) = split_history(&full, SimTime::from_secs(1_000_000 + 86_400));
+    let catalog = bundled();
+    let mut sim = faults(schedule, failure_rate, delayed);
+    sim.supply.default_instances = 8;
+    let mut platform = daily_platform(Arc::clone(&catalog), sim, seed, 3);
+    // 0: off; 1: checkpointing, 2: restarting, both eager (one review to act) and bursting.
+    if rebalance > 0 {
+        platform.controller.rebalance = RebalanceConfig {
+            enabled: true,
+            sustain: 1,
+            hot_wait_s: 300,
+            min_remaining_s: 600,
+            running: if rebalance == 1 { RunningMove::Checkpoint } else { RunningMove::Restart },
+            burst: Some(BurstConfig { spot: rebalance == 2, max_vcpus: 64 }),
+            ..RebalanceConfig::default()
+        };
+    }
+    let out = run(&replay, history, &platform, policy(which), &mut |_| {}).expect("runs");
+    prop_assert_eq!(out.run.jobs.len(), replay.jobs.len());
+    for ((job, o), cj) in replay.jobs.iter().zip(&out.run.jobs).zip(&out.jobs) {
+        match o.state {
+            EndState::Completed => {
+                let start = o.start.expect("a completed job started");
+                prop_assert!(start >= job.submit);
+                if cj.migrations == 0 {
                     prop_assert_eq!(o.end, start + job.runtime);
+                } else {
+                    // Resumed from a checkpoint: what was left, after the restore.
+                    prop_assert!(
+                        o.end > start && o.end <= start + job.runtime + SimDuration::from_hours(2)
+                    );
                 }
-                EndState::Failed | EndState::Rejected => {
-                    prop_assert!(o.reason.is_some(), "job {} left without a reason", job.id.0);
-                }
-                EndState::Cancelled => prop_assert!(false, "nothing cancels here"),
             }
-        }
-        let total: i64 = out.charges.iter().map(|c| c.amount.0).sum();
-        let jobs_part: i64 = out.jobs.iter().map(|j| j.cost.0).sum();
-        prop_assert_eq!(jobs_part + out.attribution.idle.0, total);
-        let mut usage: BTreeMap<InstanceId, (i64, u64, Option<OfferIx>)> = BTreeMap::new();
-        for c in &out.charges {
-            let (sim::cloud::ChargeKind::Usage { .. }, Some(id)) = (c.kind, c.instance) else {
-                continue;
-            };
-            let life = out.instances.get(&id).expect("every billed instance was launched");
-            prop_assert!(c.at <= life.ended, "{id} billed at {} after its end {}", c.at, life.ended);
-            let e = usage.entry(id).or_default();
-            e.0 += c.amount.0;
-            e.1 += 1;
-            e.2 = c.offer;
-        }
-        for (id, (billed, charges, offer)) in usage {
-            let life = &out.instances[&id];
-            let offer = catalog.offer(offer.expect("usage names its offer"));
-            let terms = catalog.provider(offer.cloud).expect("terms").billing;
-            let lived = sim::cloud::ledger::billed_micros(
-                life.ended.saturating_since(life.launched).as_micros(),
-                terms,
-            );
-            // µ$ = $/h × µs / 3600; each charge rounds to the nearest micro-dollar.
-            let most = offer.on_demand_usd_per_hour * lived as f64 / 3600.0 + charges as f64;
-            prop_assert!(billed as f64 <= most, "{id}: billed {billed} µ$, at most {most}");
+            EndState::Failed | EndState::Rejected => {
+                prop_assert!(o.reason.is_some(), "job {} left without a reason", job.id.0);
+            }
+            EndState::Cancelled => prop_assert!(false, "nothing cancels here"),
         }
     }
+    let total: i64 = out.charges.iter().map(|c| c.amount.0).sum();
+    let jobs_part: i64 = out.jobs.iter().map(|j| j.cost.0).sum();
+    prop_assert_eq!(jobs_part + out.attribution.idle.0, total);
+    let mut usage: BTreeMap<InstanceId, (i64, u64, Option<OfferIx>)> = BTreeMap::new();
+    for c in &out.charges {
+        let (sim::cloud::ChargeKind::Usage { .. }, Some(id)) = (c.kind, c.instance) else {
+            continue;
+        };
+        let life = out.instances.get(&id).expect("every billed instance was launched");
+        prop_assert!(c.at <= life.ended, "{id} billed at {} after its end {}", c.at, life.ended);
+        let e = usage.entry(id).or_default();
+        e.0 += c.amount.0;
+        e.1 += 1;
+        e.2 = c.offer;
+    }
+    for (id, (billed, charges, offer)) in usage {
+        let life = &out.instances[&id];
+        let offer = catalog.offer(offer.expect("usage names its offer"));
+        let terms = catalog.provider(offer.cloud).expect("terms").billing;
+        let lived = sim::cloud::ledger::billed_micros(
+            life.ended.saturating_since(life.launched).as_micros(),
+            terms,
+        );
+        // µ$ = $/h × µs / 3600; each charge rounds to the nearest micro-dollar.
+        let most = offer.on_demand_usd_per_hour * lived as f64 / 3600.0 + charges as f64;
+        prop_assert!(billed as f64 <= most, "{id}: billed {billed} µ$, at most {most}");
+    }
+    Ok(())
+}
+
+/// A case the property found: restarting migrations with spot bursts under stock-outs and a
+/// storm (it once never ended).
+#[test]
+fn restarting_rebalancer_under_stockouts_and_a_storm_ends() {
+    let jobs: Vec<JobSpec> = vec![
+        (60309, 5136, 8, 1, None),
+        (101685, 14872, 8, 2, Some("T4")),
+        (125163, 7791, 8, 1, Some("H100")),
+        (132809, 7339, 8, 1, Some("V100")),
+        (9018, 5195, 8, 2, Some("V100")),
+        (58901, 14645, 120, 0, Some("T4")),
+        (56631, 6643, 8, 2, None),
+        (46705, 1296, 8, 1, Some("V100")),
+        (140513, 6273, 123, 0, Some("V100")),
+        (145839, 12618, 20, 0, Some("T4")),
+        (26620, 4998, 58, 0, Some("T4")),
+        (162583, 17554, 32, 0, None),
+        (35406, 10162, 8, 2, Some("V100")),
+        (70065, 18258, 100, 0, Some("H100")),
+        (113216, 11656, 2, 2, Some("H100")),
+        (163735, 12425, 116, 0, Some("V100")),
+        (199227, 1891, 6, 0, Some("V100")),
+        (116395, 13355, 8, 2, Some("V100")),
+        (110528, 15922, 8, 1, Some("T4")),
+        (108863, 15338, 8, 1, Some("V100")),
+        (118666, 4592, 6, 0, Some("H100")),
+        (98461, 5794, 110, 0, Some("H100")),
+        (24405, 7985, 93, 0, Some("V100")),
+        (47420, 382, 8, 2, Some("T4")),
+        (131143, 3592, 8, 1, Some("T4")),
+    ];
+    let schedule = [(2, 3, 2, 12), (2, 1, 61, 18), (1, 3, 35, 13)];
+    check_random_faults(&jobs, 2, 486, &schedule, 0.12860438809580582, 0.0, 2).unwrap();
 }

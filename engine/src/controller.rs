@@ -227,6 +227,8 @@ struct JobState {
     attempts: u32,
     /// Attempts the rebalancer stopped (they do not count against `max_attempts`).
     migrations: u32,
+    /// Moves the rebalancer made of it, waiting or running.
+    moves: u32,
     phase: JobPhase,
     /// Waiting since: ready, or requeued.
     since: SimTime,
@@ -568,6 +570,7 @@ impl Controller {
                 class,
                 attempts: 0,
                 migrations: 0,
+                moves: 0,
                 phase,
                 since: now,
                 started: now,
@@ -1137,7 +1140,11 @@ impl Controller {
             self.next_tick = (in_windows || running)
                 .then(|| now.checked_add(self.config.tick).unwrap_or(SimTime::MAX));
         }
-        if self.config.rebalance.enabled && self.current.is_some() {
+        if self.next_tick.is_none() {
+            // Reviews stop with the ticks (no window to come and nothing running), so that
+            // jobs nothing can run do not keep the run going for ever.
+            self.next_review = None;
+        } else if self.config.rebalance.enabled && self.current.is_some() {
             let due = self.next_review.is_none_or(|t| t <= now);
             if due {
                 self.rebalance(now);
@@ -1223,6 +1230,7 @@ impl Controller {
                         class: state.class.clone(),
                         demand: q.demand,
                         since: state.since,
+                        moves: state.moves,
                     })
                 })
                 .collect();
@@ -1258,6 +1266,7 @@ impl Controller {
                         region,
                         nodes,
                         alone_on_elastic,
+                        moves: state.moves,
                     })
                 })
                 .collect();
@@ -1296,6 +1305,7 @@ impl Controller {
                     && target.scheduler.enqueue(now, q.clone()).is_ok()
                 {
                     state.phase = JobPhase::Queued { shard: *to };
+                    state.moves += 1;
                 } else if let Some(back) = self.shards.get_mut(from) {
                     let _ = back.scheduler.enqueue(now, q);
                 }
@@ -1383,6 +1393,7 @@ impl Controller {
             }
         }
         state.migrations += 1;
+        state.moves += 1;
         state.since = now;
         state.phase = JobPhase::Unrouted;
         let queued = Self::queued_job(state);

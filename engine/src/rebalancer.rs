@@ -31,6 +31,9 @@
 //! 6. **Release.** An elastic instance idle for `release_idle_s` in a shard where nothing waits
 //!    is let go.
 //!
+//! A job the rebalancer has moved `max_moves_per_job` times (waiting or running) stays where
+//! it is, so that no job bounces for ever: a restarted job could otherwise never finish.
+//!
 //! The rebalancer is sans-IO like the controller: it is told the time and the load and keeps
 //! only its hysteresis counters and remaps; its moves are data the controller carries out.
 
@@ -104,6 +107,9 @@ pub struct RebalanceConfig {
     pub burst: Option<BurstConfig>,
     /// Elastic instances idle this long in a shard where nothing waits are released, seconds.
     pub release_idle_s: u64,
+    /// Moves of one job, waiting or running, after which it stays where it is: no job
+    /// bounces between shards for ever (a restarted job would never finish).
+    pub max_moves_per_job: u32,
 }
 
 impl Default for RebalanceConfig {
@@ -124,6 +130,7 @@ impl Default for RebalanceConfig {
             max_restart_loss_s: 600,
             burst: None,
             release_idle_s: 600,
+            max_moves_per_job: 2,
         }
     }
 }
@@ -166,6 +173,8 @@ pub struct Waiting {
     pub demand: Capacity,
     /// Waiting since (ready, or requeued).
     pub since: SimTime,
+    /// Times the rebalancer has moved it.
+    pub moves: u32,
 }
 
 /// A job running in a shard.
@@ -187,6 +196,8 @@ pub struct Running {
     pub nodes: Vec<InstanceId>,
     /// Its nodes are elastic (on demand or spot) and run nothing else.
     pub alone_on_elastic: bool,
+    /// Times the rebalancer has moved it.
+    pub moves: u32,
 }
 
 /// One shard's load at a review.
@@ -609,7 +620,7 @@ impl Rebalancer {
     ) -> Vec<JobId> {
         let targets = self.targets(ctx, h, by_offer);
         let mut moved = vec![];
-        for w in &h.waiting {
+        for w in h.waiting.iter().filter(|w| w.moves < self.config.max_moves_per_job) {
             for t in &targets {
                 if !Self::serves(ctx.catalog, t, &w.class, &w.demand) {
                     continue;
@@ -759,6 +770,7 @@ impl Rebalancer {
             .iter()
             .flat_map(|s| s.running.iter().map(move |r| (s, r)))
             .filter(|(_, r)| r.alone_on_elastic && r.nodes.len() == 1 && r.remaining >= min_left)
+            .filter(|(_, r)| r.moves < c.max_moves_per_job)
             .collect();
         movable.sort_by_key(|(_, r)| (std::cmp::Reverse(r.remaining), r.job));
         for (from, r) in movable {

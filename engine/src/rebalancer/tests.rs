@@ -59,6 +59,7 @@ fn waiting(job: u64, queue: u32, cpu: u64, since: SimTime) -> Waiting {
         class: JobClass::Cpu,
         demand: Capacity::new(cpu, cpu * 2, 0),
         since,
+        moves: 0,
     }
 }
 
@@ -186,6 +187,7 @@ fn running_alone(job: u64, computed_s: u64, remaining_s: u64, region: RegionIx) 
         region,
         nodes: vec![InstanceId(5)],
         alone_on_elastic: true,
+        moves: 0,
     }
 }
 

@@ -385,6 +385,11 @@ impl Driver<'_> {
                 self.attempt_ended(now, job, attempt);
             }
             self.settle(now)?;
+            // A controller that still wants waking at an instant it has settled would spin
+            // here for ever: a bug, reported rather than hung on.
+            if self.controller.next_wakeup().is_some_and(|t| t <= now) {
+                return Err(CloudRunError::Livelock { at: now });
+            }
             if instants.is_multiple_of(PROGRESS_EVERY) {
                 progress(self.left);
             }
