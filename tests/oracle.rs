@@ -81,6 +81,7 @@ fn platform(seed: u64) -> CloudPlatform {
             budget: None,
             drain_windows: 2,
             routing: Default::default(),
+            rebalance: Default::default(),
         },
         seed,
     }

@@ -38,6 +38,18 @@
 //! in from where they were written over the [`Fabric`]: the attempt holds its instances for
 //! the longest of those transfers before it computes, each transfer's egress is charged
 //! ([`Action::Transfer`]), and each edge is counted by the link it crossed.
+//!
+//! # Re-sharding
+//!
+//! With `[policy.rebalance] enabled`, every `period_s` the controller shows the [`Rebalancer`]
+//! each shard's queue, running jobs, free capacity per node and instances, and carries out
+//! its [`Move`]s: a waiting job changes queues; a remapped queue's new arrivals go to its new
+//! shard (until it is reverted, or the next window's plan); a running job's attempt stops
+//! ([`Action::Migrate`]) and the job is queued on its new shard, resuming from a checkpoint
+//! (its next attempt waits for the restore and runs only what was left: [`Action::Start`]'s
+//! `done`; the checkpoint's egress is charged) or from the start; a burst launches through
+//! the broker; a release terminates an idle instance. Moves do not count against
+//! `max_attempts`. Each move is kept with its reason ([`Controller::moves`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

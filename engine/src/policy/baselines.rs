@@ -286,7 +286,7 @@ fn cheapest_cloud(ctx: &PlanContext<'_>, weights: &BTreeMap<JobClass, f64>) -> O
 /// Mean busy units (vCPUs for CPU classes, GPUs for GPU classes) of each class over the
 /// history: Σ units × runtime ÷ the history's span (first submit to `now`).
 pub fn historical_mean_units(ctx: &PlanContext<'_>, now: SimTime) -> BTreeMap<JobClass, f64> {
-    mean_units_by(ctx, now, |job| JobClass::of(job))
+    mean_units_by(ctx, now, JobClass::of)
 }
 
 /// [`historical_mean_units`] per key of each job.
