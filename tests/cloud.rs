@@ -362,3 +362,34 @@ fn restarting_rebalancer_under_stockouts_and_a_storm_ends() {
     let schedule = [(2, 3, 2, 12), (2, 1, 61, 18), (1, 3, 35, 13)];
     check_random_faults(&jobs, 2, 486, &schedule, 0.12860438809580582, 0.0, 2).unwrap();
 }
+
+/// SWF's preceding job (field 17) end to end: imported as a dependency and honoured by the
+/// cloud replay. Job 2 names job 1 as its predecessor; submitted 60 s after it, it starts only
+/// once job 1 has ended (job 1 runs 3,600 s), waits measured from then. Job 3 has none and
+/// starts at once. (The shared SWF traces set field 17 in none of their records.)
+#[test]
+fn an_swf_preceding_job_runs_before_its_successor_in_a_cloud_replay() {
+    let swf = "\
+; UnixStartTime: 1000000
+    1   0  5  3600  4  -1  -1  4  3600  -1  1  1  1  1  1  -1  -1  -1
+    2  60  5   600  4  -1  -1  4   600  -1  1  1  1  1  1  -1   1  -1
+    3  70  5   600  4  -1  -1  4   600  -1  1  1  1  1  1  -1  -1  -1
+";
+    let dir = std::env::temp_dir().join(format!("shardcast-swf-dep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dep.swf");
+    std::fs::write(&path, swf).unwrap();
+    let trace = sim::trace::load(&path, Some("swf"), &Default::default()).expect("imports");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(trace.jobs[1].dependencies, [trace.jobs[0].id]);
+    let sim = SimCloudConfig { failure_rate_per_hour: 0.0, ..SimCloudConfig::default() };
+    let platform = daily_platform(bundled(), sim, 1, 3);
+    let out = run(&trace, vec![], &platform, policy(0), &mut |_| {}).expect("runs");
+    let (parent, child, free) = (&out.run.jobs[0], &out.run.jobs[1], &out.run.jobs[2]);
+    assert!([parent, child, free].iter().all(|j| j.state == EndState::Completed));
+    let parent_end = parent.end;
+    assert!(child.start.expect("started") >= parent_end, "{child:?} before {parent_end:?}");
+    assert_eq!(child.ready, parent_end, "ready when its parent ended");
+    assert!(free.start.expect("started") < parent_end);
+    assert_eq!(out.controller.edges.values().sum::<u64>(), 1);
+}
