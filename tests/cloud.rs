@@ -227,8 +227,9 @@ fn faults(specs: &[FaultSpec], failure_rate: f64, delayed: f64) -> SimCloudConfi
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
-    /// Under any schedule of outages, stock-outs, spot storms, instance failures and delayed
-    /// reservations, with or without the rebalancer moving jobs: every job ends in a named state (none lost), a completed job ran its
+    /// Under any schedule of outages, stock-outs, spot storms, instance failures (noticed at
+    /// once or by missed heartbeats) and delayed reservations, with or without the rebalancer
+    /// moving jobs: every job ends in a named state (none lost), a completed job ran its
     /// runtime once it last started, and no instance is billed after it was released (every
     /// usage charge is booked by its termination, and an instance's usage never exceeds its
     /// billed lifetime at the on-demand price, which caps spot).
@@ -263,6 +264,10 @@ fn check_random_faults(
     let catalog = bundled();
     let mut sim = faults(schedule, failure_rate, delayed);
     sim.supply.default_instances = 8;
+    // Even seeds detect failures by missed heartbeats; odd ones at once.
+    if seed % 2 == 0 {
+        sim.health = Some(sim::cloud::HealthChecks { heartbeat_s: 30, missed: 3 });
+    }
     let mut platform = daily_platform(Arc::clone(&catalog), sim, seed, 3);
     // 0: off; 1: checkpointing, 2: restarting, both eager (one review to act) and bursting.
     if rebalance > 0 {

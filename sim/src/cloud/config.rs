@@ -20,6 +20,7 @@
 //! | `spot.reversion` | 0.9 per step | assumption: shocks halve in about 6.6 steps |
 //! | `spot.floor_of_on_demand` | 0.1 | AWS's "up to 90 % off" |
 //! | `spot.cap_of_on_demand` | 1.0 | spot is never dearer than on-demand (AWS caps the spot price there) |
+//! | `health` | none: a failure is reported at once | with `[platform.clouds.health] heartbeat_s, missed`, a failed instance goes silent and is detected after `missed` heartbeats (Slurm's `SlurmdTimeout` defaults to 300 s; EC2 status checks run every minute) |
 
 use std::collections::BTreeMap;
 
@@ -117,6 +118,25 @@ pub struct SimCloudConfig {
     pub stockouts: Vec<Stockout>,
     /// Regions whose spot capacity is taken back for a while (`[[platform.clouds.spot_storms]]`).
     pub spot_storms: Vec<SpotStorm>,
+    /// Heartbeat health checks (`[platform.clouds.health]`). Without them an instance failure
+    /// is reported the moment it happens; with them a failed instance goes silent, its jobs
+    /// stop, it stays billed, and it is declared failed (and terminated) only when its
+    /// heartbeats have been missed.
+    pub health: Option<HealthChecks>,
+}
+
+/// Heartbeats: every instance beats every `heartbeat_s` from its launch; an instance whose
+/// last `missed` beats did not arrive is declared failed, terminated, and reported
+/// `Terminated{Failure}` then. A failure at `f` is detected at
+/// `launch + ⌊(f − launch) / heartbeat_s⌋ · heartbeat_s + missed · heartbeat_s`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthChecks {
+    /// Seconds between heartbeats (the agents of AWS Batch and Slurm's `SlurmdTimeout`
+    /// checks run every 30–300 s).
+    pub heartbeat_s: u64,
+    /// Heartbeats missed before the instance is declared failed.
+    pub missed: u32,
 }
 
 /// A period `[start_h, start_h + hours)` counted in hours from the run's start.
@@ -216,6 +236,7 @@ impl Default for SimCloudConfig {
             outages: Vec::new(),
             stockouts: Vec::new(),
             spot_storms: Vec::new(),
+            health: None,
         }
     }
 }
@@ -275,6 +296,15 @@ impl SimCloudConfig {
     /// Checks every value's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let prob = |p: f64| (0.0..=1.0).contains(&p);
+        if let Some(h) = &self.health {
+            check(
+                h.heartbeat_s > 0,
+                "health.heartbeat_s",
+                "seconds above 0",
+                h.heartbeat_s as f64,
+            )?;
+            check(h.missed > 0, "health.missed", "at least 1", f64::from(h.missed))?;
+        }
         check(
             prob(self.supply.jitter),
             "supply.jitter",

@@ -21,7 +21,8 @@ mod spot;
 mod supply;
 
 pub use config::{
-    ConfigError, Outage, SimCloudConfig, SpotConfig, SpotStorm, Stockout, SupplyConfig,
+    ConfigError, HealthChecks, Outage, SimCloudConfig, SpotConfig, SpotStorm, Stockout,
+    SupplyConfig,
 };
 pub use error::{EgressError, SimCloudError};
 pub use ledger::{Charge, ChargeKind, Ledger};

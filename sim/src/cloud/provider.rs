@@ -196,6 +196,8 @@ enum Timer {
     Ready(InstanceId),
     SpotNotice(InstanceId),
     Terminate(InstanceId, TerminationReason),
+    /// The instance fails silently (with health checks): detected later.
+    Fail(InstanceId),
     Assess(ReservationId),
     Start(ReservationId),
     DelayOver(ReservationId),
@@ -228,6 +230,8 @@ pub struct SimProvider {
     seq: u64,
     timers: BTreeMap<(SimTime, u64), Timer>,
     outbox: VecDeque<Observed>,
+    /// Instances that failed silently since the last [`SimProvider::take_silent_failures`].
+    silent: Vec<(InstanceId, SimTime)>,
     pools: BTreeMap<OfferIx, Pool>,
     spot: SpotMarket,
     interrupt_rng: ChaCha8Rng,
@@ -294,6 +298,7 @@ impl SimProvider {
             seq: 0,
             timers: BTreeMap::new(),
             outbox: VecDeque::new(),
+            silent: Vec::new(),
             pools,
             interrupt_rng: spot_base,
             supply_rng,
@@ -424,6 +429,28 @@ impl SimProvider {
     fn schedule(&mut self, at: SimTime, timer: Timer) {
         self.timers.insert((at.max(self.now), self.seq), timer);
         self.seq += 1;
+    }
+
+    /// Instance `id` fails, and nothing says so: its work stops now, it is billed until its
+    /// missed heartbeats give it away (see [`crate::cloud::HealthChecks`]).
+    fn fail_silently(&mut self, id: InstanceId) {
+        let Some(h) = self.config.health.clone() else { return };
+        let Some(inst) = self.instances.get(&id) else { return };
+        if !inst.alive {
+            return;
+        }
+        let beat = SimDuration::from_secs(h.heartbeat_s).as_micros();
+        let since = self.now.saturating_since(inst.launched).as_micros();
+        let last = inst.launched.0 + since / beat * beat;
+        let detected = SimTime(last + u64::from(h.missed) * beat);
+        self.silent.push((id, self.now));
+        self.schedule(detected.max(self.now), Timer::Terminate(id, TerminationReason::Failure));
+    }
+
+    /// The instances that failed silently since the last call, with when: the world's truth
+    /// (their jobs stop), which no observation carries to the controller.
+    pub fn take_silent_failures(&mut self) -> Vec<(InstanceId, SimTime)> {
+        std::mem::take(&mut self.silent)
     }
 
     fn emit(&mut self, observation: Observation) {
@@ -930,7 +957,11 @@ impl SimProvider {
             if let Some(t) =
                 Self::exp_after(&mut self.failure_rng, now, self.config.failure_rate_per_hour)
             {
-                self.schedule(t, Timer::Terminate(id, TerminationReason::Failure));
+                let timer = match self.config.health {
+                    Some(_) => Timer::Fail(id),
+                    None => Timer::Terminate(id, TerminationReason::Failure),
+                };
+                self.schedule(t, timer);
             }
             match req.option {
                 LaunchOption::OnDemand => {
@@ -1268,6 +1299,7 @@ impl SimProvider {
             }
             Timer::SpotNotice(id) => self.spot_notice(id),
             Timer::Terminate(id, reason) => self.terminate(id, reason),
+            Timer::Fail(id) => self.fail_silently(id),
             Timer::Assess(id) => self.assess(id),
             Timer::Start(id) => self.start(id),
             Timer::DelayOver(id) => {

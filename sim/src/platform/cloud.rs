@@ -223,6 +223,9 @@ struct Attempt {
     number: u32,
     start: SimTime,
     instances: Vec<(InstanceId, Capacity)>,
+    /// When one of its instances failed silently (health checks on): it computes no more, and
+    /// its end never comes; the controller learns of it when the failure is detected.
+    dead: Option<SimTime>,
 }
 
 struct Driver<'a> {
@@ -454,8 +457,17 @@ impl Driver<'_> {
 
     fn poll(&mut self, now: SimTime) -> Vec<Observed> {
         let mut all = Vec::new();
+        let mut silent = Vec::new();
         for provider in self.providers.values_mut() {
             all.extend(provider.poll(now));
+            silent.extend(provider.take_silent_failures());
+        }
+        for (instance, at) in silent {
+            for a in self.running.values_mut() {
+                if a.dead.is_none() && a.instances.iter().any(|(i, _)| *i == instance) {
+                    a.dead = Some(at);
+                }
+            }
         }
         for obs in &all {
             self.track(obs);
@@ -552,7 +564,10 @@ impl Driver<'_> {
                     let o = &mut self.outcomes[job.0 as usize];
                     o.start = Some(now);
                     o.first_start.get_or_insert(now);
-                    self.running.insert(job, Attempt { number: attempt, start: now, instances });
+                    self.running.insert(
+                        job,
+                        Attempt { number: attempt, start: now, instances, dead: None },
+                    );
                 }
                 // The provider books it at the same list price the fabric quoted the router.
                 Action::Transfer { job, from, to, bytes, .. } => {
@@ -568,9 +583,12 @@ impl Driver<'_> {
                     if let Some(a) = self.running.get(&job)
                         && a.number == attempt
                     {
+                        // A silent failure stopped it earlier than the controller knows: the
+                        // work and the failover both count from the fault.
+                        let fault = a.dead.unwrap_or(now);
                         let j = &mut self.jobs[job.0 as usize];
-                        j.lost = j.lost + now.saturating_since(a.start);
-                        self.interrupted.insert(job, now);
+                        j.lost = j.lost + fault.saturating_since(a.start);
+                        self.interrupted.insert(job, fault);
                         self.close_attempt(now, job);
                     }
                 }
@@ -623,8 +641,8 @@ impl Driver<'_> {
     }
 
     fn attempt_ended(&mut self, now: SimTime, job: JobId, attempt: u32) {
-        if self.running.get(&job).is_none_or(|a| a.number != attempt) {
-            return; // An interrupted attempt's end: already closed.
+        if self.running.get(&job).is_none_or(|a| a.number != attempt || a.dead.is_some()) {
+            return; // An interrupted attempt's end (already closed), or one on a dead instance.
         }
         self.log.record(now, kind::FINISH, job.0);
         self.close_attempt(now, job);
@@ -866,6 +884,40 @@ mod tests {
         assert_eq!(cj.failovers, [SimDuration::from_secs(1755)]);
         assert!(!cj.unrecovered);
         assert_eq!(out.controller.interruptions, 1);
+    }
+
+    #[test]
+    fn a_silent_failure_is_detected_by_missed_heartbeats_and_billed_until_then() {
+        // Heartbeats every 30 s from launch, 3 missed: an instance failing at f is declared
+        // failed at launch + ⌊(f − launch) / 30⌋ · 30 + 90 s, so 60 to 90 s after the fault.
+        // Until then it is billed and its job computes nothing; the job's lost work and its
+        // failover latency count from the fault. (The failure time is drawn, so the first seed
+        // whose first attempt fails is taken; f = the attempt's start + the work lost.)
+        let catalog = catalog();
+        let t = trace(&[(0, 7200, 4)]);
+        let mut platform = platform(catalog);
+        platform.sim.failure_rate_per_hour = 0.5;
+        platform.sim.health = Some(crate::cloud::HealthChecks { heartbeat_s: 30, missed: 3 });
+        let policy = || Box::new(OnDemand::new(OnDemandConfig::default()));
+        let (out, seed) = (1..=40)
+            .map(|seed| {
+                platform.seed = seed;
+                (run(&t, vec![], &platform, policy(), &mut |_| {}).unwrap(), seed)
+            })
+            .find(|(out, _)| out.jobs[0].attempts >= 2)
+            .expect("some seed fails the first attempt");
+        let cj = &out.jobs[0];
+        let first_start = out.run.jobs[0].first_start.expect("started");
+        let fault = first_start + cj.lost;
+        let (first_instance, life) = out.instances.iter().next().expect("an instance");
+        let launched = life.launched;
+        let beat = SimDuration::from_secs(30).as_micros();
+        let last = launched.0 + fault.saturating_since(launched).as_micros() / beat * beat;
+        assert_eq!(life.ended, SimTime(last + 3 * beat), "seed {seed}, {first_instance}");
+        let detection = life.ended.saturating_since(fault);
+        assert!((60..=90).contains(&detection.as_secs()), "{detection:?}");
+        assert!(cj.failovers[0] >= detection, "failover counts from the fault");
+        assert_eq!(out.controller.terminated.get("failure"), Some(&1), "seed {seed}");
     }
 
     #[test]
