@@ -265,7 +265,7 @@ fn check_random_faults(
     let mut sim = faults(schedule, failure_rate, delayed);
     sim.supply.default_instances = 8;
     // Even seeds detect failures by missed heartbeats; odd ones at once.
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         sim.health = Some(sim::cloud::HealthChecks { heartbeat_s: 30, missed: 3 });
     }
     let mut platform = daily_platform(Arc::clone(&catalog), sim, seed, 3);
