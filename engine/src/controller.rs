@@ -67,7 +67,7 @@ use crate::job::{GpuKind, Job};
 use crate::money::Money;
 use crate::policy::{
     InstanceView, JobClass, Plan, PlanContext, Policy, ScaleContext, ShardView, Window,
-    offer_capacity, ranked_offers,
+    offer_capacity, ranked_offers, runs_on_one_instance,
 };
 use crate::rebalancer::{
     self, Move, MoveRecord, RebalanceConfig, Rebalancer, Resume, ShardLoad, Waiting,
@@ -252,6 +252,15 @@ struct JobState {
     restore: SimDuration,
 }
 
+impl JobState {
+    /// Work its running attempt has done by `now` (after its stage-in), plus what a
+    /// checkpoint kept from before.
+    fn computed(&self, now: SimTime) -> SimDuration {
+        let ran = now.saturating_since(self.started).0.saturating_sub(self.stage_in.0);
+        SimDuration(self.done.0 + ran)
+    }
+}
+
 /// One instance the controller holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InstanceInfo {
@@ -265,6 +274,19 @@ pub struct InstanceInfo {
     pub ready: bool,
     /// Idle since (when ready and running nothing).
     pub idle_since: Option<SimTime>,
+}
+
+impl InstanceInfo {
+    /// How policies and the rebalancer see instance `id`.
+    fn view(&self, id: InstanceId) -> InstanceView {
+        InstanceView {
+            id,
+            offer: self.offer,
+            option: self.option,
+            booting: !self.ready,
+            idle_since: self.idle_since,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -671,10 +693,7 @@ impl Controller {
             // Elsewhere only where the job fits on one instance: a multi-node job stays on
             // the shard the plan sized for it (elsewhere it might need more instances than
             // the pool has, and hold a growing fleet idle while it waits).
-            if !is_planned
-                && (!demand.fits_in(&offer_capacity(&self.catalog, sp.offer))
-                    || ranked_offers(&self.catalog, &[sp.offer], &state.class, demand).is_empty())
-            {
+            if !is_planned && !runs_on_one_instance(&self.catalog, sp.offer, &state.class, demand) {
                 continue;
             }
             let Some(shard) = self.shards.get(&sp.offer) else { continue };
@@ -739,23 +758,7 @@ impl Controller {
             return;
         }
         state.phase = JobPhase::Done;
-        if let Some(s) = self.shards.get_mut(&shard) {
-            let nodes: Vec<InstanceId> = s
-                .scheduler
-                .running()
-                .find(|r| r.job.id == job)
-                .map(|r| r.nodes.iter().map(|(n, _)| *n).collect())
-                .unwrap_or_default();
-            let _ = s.scheduler.finish(now, job);
-            for n in nodes {
-                if let (Some(info), Some((total, free))) =
-                    (self.instances.get_mut(&n), s.scheduler.node_capacity(n))
-                    && total == free
-                {
-                    info.idle_since = Some(now);
-                }
-            }
-        }
+        self.leave_shard(now, shard, job);
         let done = self.jobs.remove(&job);
         let placed = self.placed.remove(&job);
         if let (Some(state), Some((shard, region))) = (done, placed) {
@@ -773,6 +776,30 @@ impl Controller {
                 }
             }
         }
+    }
+
+    /// Takes running job `id` off `shard`'s scheduler; its nodes left with nothing to run are
+    /// idle from `now`. Whether the shard was running it.
+    fn leave_shard(&mut self, now: SimTime, shard: OfferIx, id: JobId) -> bool {
+        let Some(s) = self.shards.get_mut(&shard) else { return false };
+        let nodes: Vec<InstanceId> = s
+            .scheduler
+            .running()
+            .find(|r| r.job.id == id)
+            .map(|r| r.nodes.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default();
+        if s.scheduler.finish(now, id).is_err() {
+            return false;
+        }
+        for n in nodes {
+            if let (Some(info), Some((total, free))) =
+                (self.instances.get_mut(&n), s.scheduler.node_capacity(n))
+                && total == free
+            {
+                info.idle_since = Some(now);
+            }
+        }
+        true
     }
 
     /// Job `id` failed or was rejected: every job waiting for it, directly or not, fails
@@ -1215,15 +1242,9 @@ impl Controller {
             .as_ref()
             .map(|(_, p)| p.shards.iter().map(|s| s.offer).collect())
             .unwrap_or_default();
-        let mut views: BTreeMap<OfferIx, Vec<crate::policy::InstanceView>> = BTreeMap::new();
+        let mut views: BTreeMap<OfferIx, Vec<InstanceView>> = BTreeMap::new();
         for (id, i) in &self.instances {
-            views.entry(i.shard).or_default().push(crate::policy::InstanceView {
-                id: *id,
-                offer: i.offer,
-                option: i.option,
-                booting: !i.ready,
-                idle_since: i.idle_since,
-            });
+            views.entry(i.shard).or_default().push(i.view(*id));
         }
         let mut loads = vec![];
         for (offer, shard) in &self.shards {
@@ -1265,9 +1286,7 @@ impl Controller {
                                 .get(n)
                                 .is_some_and(|i| !matches!(i.option, LaunchOption::Reserved(_)))
                     });
-                    let ran =
-                        now.saturating_since(state.started).0.saturating_sub(state.stage_in.0);
-                    let computed = state.done + SimDuration(ran);
+                    let computed = state.computed(now);
                     let region = self.placed.get(&r.job.id).map(|p| p.1)?;
                     Some(rebalancer::Running {
                         job: r.job.id,
@@ -1357,35 +1376,20 @@ impl Controller {
         to: OfferIx,
         resume: Resume,
     ) {
-        let Some(state) = self.jobs.get_mut(&id) else { return };
-        if !matches!(state.phase, JobPhase::Running { shard } if shard == from) {
+        let running_there = self
+            .jobs
+            .get(&id)
+            .is_some_and(|s| matches!(s.phase, JobPhase::Running { shard } if shard == from));
+        if !running_there || !self.leave_shard(now, from, id) {
             return;
         }
-        let Some(source) = self.shards.get_mut(&from) else { return };
-        let nodes: Vec<InstanceId> = source
-            .scheduler
-            .running()
-            .find(|r| r.job.id == id)
-            .map(|r| r.nodes.iter().map(|(n, _)| *n).collect())
-            .unwrap_or_default();
-        if source.scheduler.finish(now, id).is_err() {
-            return;
-        }
-        for n in nodes {
-            if let (Some(info), Some((total, free))) =
-                (self.instances.get_mut(&n), source.scheduler.node_capacity(n))
-                && total == free
-            {
-                info.idle_since = Some(now);
-            }
-        }
+        let state = self.jobs.get_mut(&id).expect("checked above");
         self.outbox.push(Action::Migrate { job: id, attempt: state.attempts, resume });
         let from_region = self.placed.remove(&id).map(|p| p.1);
         let to_region = self.catalog.offer_key(to).0;
         match resume {
             Resume::Checkpoint { restore, bytes, link } => {
-                let ran = now.saturating_since(state.started).0.saturating_sub(state.stage_in.0);
-                state.done = SimDuration(state.done.0 + ran);
+                state.done = state.computed(now);
                 state.restore = restore;
                 if link != Link::Local
                     && let Some(from) = from_region
@@ -1435,13 +1439,7 @@ impl Controller {
                         .instances
                         .iter()
                         .filter(|(_, i)| i.shard == sp.offer)
-                        .map(|(id, i)| InstanceView {
-                            id: *id,
-                            offer: i.offer,
-                            option: i.option,
-                            booting: !i.ready,
-                            idle_since: i.idle_since,
-                        })
+                        .map(|(id, i)| i.view(*id))
                         .collect();
                     Some(ShardView {
                         index,

@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::{Catalog, LaunchOption, OfferIx, RegionIx};
 use crate::fabric::{Fabric, Link};
 use crate::ids::{InstanceId, JobId, QueueId};
-use crate::policy::{InstanceView, JobClass, ranked_offers};
+use crate::policy::{InstanceView, JobClass, runs_on_one_instance};
 use crate::shard::Capacity;
 use crate::time::{SimDuration, SimTime};
 
@@ -515,8 +515,7 @@ impl Rebalancer {
 
     /// Whether `to` can run a job of `class` asking for `demand` on one instance.
     fn serves(catalog: &Catalog, to: &ShardLoad, class: &JobClass, demand: &Capacity) -> bool {
-        demand.fits_in(&to.instance)
-            && !ranked_offers(catalog, &[to.offer], class, *demand).is_empty()
+        runs_on_one_instance(catalog, to.offer, class, *demand)
     }
 
     /// One review at `now`: the moves to make, logged.

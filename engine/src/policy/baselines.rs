@@ -31,6 +31,19 @@ pub fn offer_capacity(catalog: &Catalog, offer: OfferIx) -> Capacity {
         .unwrap_or(Capacity { cpu_milli: 0, memory_mib: 0, gpu_milli: 0 })
 }
 
+/// Whether one instance of `offer` runs a job of `class` asking for `demand`: the rule by
+/// which routers and the rebalancer move a job off the shard its plan sized for it (a
+/// multi-node job stays there).
+pub fn runs_on_one_instance(
+    catalog: &Catalog,
+    offer: OfferIx,
+    class: &JobClass,
+    demand: Capacity,
+) -> bool {
+    demand.fits_in(&offer_capacity(catalog, offer))
+        && !ranked_offers(catalog, &[offer], class, demand).is_empty()
+}
+
 fn gpu_matches(kind: &Option<String>, wanted: &Option<crate::job::GpuKind>) -> bool {
     match (kind, wanted) {
         (None, _) => false,

@@ -27,7 +27,7 @@ mod predictive;
 use baselines::scale_shards;
 pub use baselines::{
     FALLBACKS, OnDemand, OnDemandConfig, StaticReservation, StaticReservationConfig,
-    historical_mean_units, offer_capacity, ranked_offers,
+    historical_mean_units, offer_capacity, ranked_offers, runs_on_one_instance,
 };
 #[cfg(feature = "planner")]
 pub use predictive::{
