@@ -73,7 +73,7 @@ use crate::rebalancer::{
     self, Move, MoveRecord, RebalanceConfig, Rebalancer, Resume, ShardLoad, Waiting,
 };
 use crate::router::{Candidate, Input, Request, Router, RouterKind};
-use crate::shard::{Capacity, LocalScheduler, QueuedJob};
+use crate::shard::{Capacity, LocalScheduler, QueuedJob, Site};
 use crate::time::{MICROS_PER_SEC, SimDuration, SimTime};
 
 /// The controller's knobs.
@@ -250,6 +250,8 @@ struct JobState {
     /// Work a checkpoint kept, and the restore the next attempt waits for first.
     done: SimDuration,
     restore: SimDuration,
+    /// The region its router asked it to run near inside its shard (where its inputs are).
+    near: Option<RegionIx>,
 }
 
 impl JobState {
@@ -611,6 +613,7 @@ impl Controller {
                 stage_in: SimDuration::ZERO,
                 done: SimDuration::ZERO,
                 restore: SimDuration::ZERO,
+                near: None,
             },
         );
         if blocked {
@@ -670,15 +673,16 @@ impl Controller {
             demand: Capacity::from_resources(&job.resources),
             gpu_kind: job.resources.gpu_kind.clone(),
             estimate: job.requested_runtime.unwrap_or(job.runtime).max(job.runtime),
+            near: state.near.map(|r| Site(r.0)),
         }
     }
 
-    /// The shard the router sends job `id` to: the plan's route, or another shard of the plan
-    /// that can run it.
-    fn target_of(&self, id: JobId) -> Option<OfferIx> {
+    /// The shard the router sends job `id` to (the plan's route, or another shard of the plan
+    /// that can run it), and the region to run near inside it.
+    fn target_of(&self, id: JobId) -> Option<(OfferIx, Option<RegionIx>)> {
         let planned = self.route_of(id)?;
         if self.config.routing.kind == RouterKind::Planned {
-            return Some(planned);
+            return Some((planned, None));
         }
         let (_, plan) = self.current.as_ref()?;
         let state = &self.jobs[&id];
@@ -718,7 +722,7 @@ impl Controller {
             });
         }
         if candidates.is_empty() {
-            return Some(planned);
+            return Some((planned, None));
         }
         let inputs: Vec<Input> = state
             .job
@@ -730,16 +734,17 @@ impl Controller {
         let request =
             Request { demand, estimate: Self::queued_job(state).estimate, inputs: &inputs };
         let pick = self.router.choose(&self.catalog, &request, &candidates);
-        Some(candidates.get(pick).map_or(planned, |c| c.offer))
+        Some((candidates.get(pick.candidate).map_or(planned, |c| c.offer), pick.near))
     }
 
     /// Puts job `id` in the queue of its router's shard, or leaves it unrouted.
     fn route(&mut self, now: SimTime, id: JobId) {
-        let Some(shard) = self.target_of(id) else {
+        let Some((shard, near)) = self.target_of(id) else {
             self.unrouted.insert(id);
             return;
         };
         let state = self.jobs.get_mut(&id).expect("routed jobs are known");
+        state.near = near;
         let queued = Self::queued_job(state);
         let shard_state = self.shards.get_mut(&shard).expect("routes point at shards");
         if shard_state.scheduler.enqueue(now, queued).is_ok() {
@@ -851,7 +856,8 @@ impl Controller {
             .gpu_kind
             .clone()
             .map(GpuKind);
-        if shard.scheduler.add_node(now, id, cap, kind).is_ok() {
+        let site = Site(self.catalog.offer_key(info.offer).0.0);
+        if shard.scheduler.add_node_at(now, id, cap, kind, Some(site)).is_ok() {
             info.ready = true;
             info.idle_since = Some(now);
         }

@@ -11,10 +11,16 @@
 //! | [`RouterKind::Planned`] | the plan's route (the default; the patent's fixed map) |
 //! | [`RouterKind::CheapestFeasible`] | the cheapest shard, by the job's compute cost there, among the *feasible* ones (backlog no more than its capacity: a job starts within about one job length); the least loaded when none is |
 //! | [`RouterKind::LeastLoaded`] | the shard with the smallest backlog per unit of capacity |
-//! | [`RouterKind::Locality`] | like cheapest-feasible, but the cost includes moving the job's inputs there (egress at list price) |
+//! | [`RouterKind::Locality`] | like cheapest-feasible, but the cost includes moving the job's inputs there (egress at list price); and inside the shard, nodes near its inputs first |
 //! | [`RouterKind::LatencyClass`] | short jobs (estimate at most `short_s`) to the least-loaded shard, the rest cheapest-feasible |
 //!
 //! Ties go to the plan's route, then to the earlier candidate (candidates come in plan order).
+//!
+//! A shard's instances need not all be in its region: when its offer is stocked out the broker
+//! buys a fallback, possibly in another region. So a router also says which region, if any, the
+//! job should run [`near`](Choice::near) inside its shard. Only the locality router does: the
+//! region among its inputs' that gathering them all into costs least. The shard's scheduler
+//! prefers nodes there when it has one free (a preference, never a wait).
 
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +111,15 @@ pub struct Request<'a> {
     pub inputs: &'a [Input],
 }
 
+/// Where a router sends a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// The index of the candidate shard.
+    pub candidate: usize,
+    /// The region whose nodes of that shard it should run on when one is free.
+    pub near: Option<RegionIx>,
+}
+
 /// The routers, selectable per scenario (`[policy.routing] kind = "..."`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -139,8 +154,8 @@ impl RouterKind {
 pub trait Router: Send {
     /// Its name in reports.
     fn name(&self) -> &'static str;
-    /// The index of the candidate `job` goes to; `candidates` is never empty.
-    fn choose(&self, catalog: &Catalog, job: &Request<'_>, candidates: &[Candidate]) -> usize;
+    /// Where `job` goes; `candidates` is never empty.
+    fn choose(&self, catalog: &Catalog, job: &Request<'_>, candidates: &[Candidate]) -> Choice;
 }
 
 /// The router of `kind`; `short_s` is the latency-class threshold.
@@ -171,15 +186,33 @@ fn best(candidates: &[Candidate], score: impl Fn(&Candidate) -> Option<f64>) -> 
     pick.map(|(_, _, i)| i)
 }
 
-/// The egress of moving every input of `job` to `to`, USD.
-fn egress_usd(catalog: &Catalog, job: &Request<'_>, to: &Candidate) -> f64 {
+/// The egress of moving every input of `job` to `region` in shard `shard`, USD. An input stays
+/// put only in the same shard *and* region, as the controller bills it: a shard's fallback
+/// instances may be in another region.
+fn egress_usd(catalog: &Catalog, job: &Request<'_>, shard: OfferIx, region: RegionIx) -> f64 {
     job.inputs
         .iter()
         .map(|input| {
-            let link = Fabric::link(catalog, input.region, to.region, input.shard == to.offer);
+            let same = input.shard == shard && input.region == region;
+            let link = Fabric::link(catalog, input.region, region, same);
             egress_cost(catalog, input.region, link, input.bytes).as_usd()
         })
         .sum()
+}
+
+/// The region among `job`'s inputs' that gathering them all into, in `shard`, costs least;
+/// ties to the lower region index. `None` for a job with no inputs.
+fn nearest_inputs(catalog: &Catalog, job: &Request<'_>, shard: OfferIx) -> Option<RegionIx> {
+    let regions: std::collections::BTreeSet<RegionIx> =
+        job.inputs.iter().map(|i| i.region).collect();
+    let mut best: Option<(f64, RegionIx)> = None;
+    for r in regions {
+        let cost = egress_usd(catalog, job, shard, r);
+        if best.is_none_or(|(c, _)| cost < c) {
+            best = Some((cost, r));
+        }
+    }
+    best.map(|(_, r)| r)
 }
 
 impl Routing {
@@ -194,7 +227,8 @@ impl Routing {
         egress: bool,
     ) -> usize {
         let cost = |c: &Candidate| {
-            c.compute_cost(job) + if egress { egress_usd(catalog, job, c) } else { 0.0 }
+            c.compute_cost(job)
+                + if egress { egress_usd(catalog, job, c.offer, c.region) } else { 0.0 }
         };
         best(candidates, |c| c.feasible(job).then(|| cost(c)))
             .unwrap_or_else(|| Routing::least_loaded(candidates))
@@ -206,8 +240,8 @@ impl Router for Routing {
         self.kind.as_str()
     }
 
-    fn choose(&self, catalog: &Catalog, job: &Request<'_>, candidates: &[Candidate]) -> usize {
-        match self.kind {
+    fn choose(&self, catalog: &Catalog, job: &Request<'_>, candidates: &[Candidate]) -> Choice {
+        let candidate = match self.kind {
             RouterKind::Planned => candidates.iter().position(|c| c.planned).unwrap_or(0),
             RouterKind::CheapestFeasible => {
                 Routing::cheapest_feasible(catalog, job, candidates, false)
@@ -221,7 +255,12 @@ impl Router for Routing {
                     Routing::cheapest_feasible(catalog, job, candidates, false)
                 }
             }
-        }
+        };
+        let near = match (self.kind, candidates.get(candidate)) {
+            (RouterKind::Locality, Some(c)) => nearest_inputs(catalog, job, c.offer),
+            _ => None,
+        };
+        Choice { candidate, near }
     }
 }
 
@@ -270,7 +309,7 @@ mod tests {
             inputs: &inputs,
         };
         let candidates = [candidate(0, aws, true, 0.40, 0), candidate(1, gcp, false, 0.50, 8000)];
-        let pick = |kind| router(kind, 600).choose(&catalog, &job, &candidates);
+        let pick = |kind| router(kind, 600).choose(&catalog, &job, &candidates).candidate;
         assert_eq!(pick(RouterKind::Planned), 0);
         assert_eq!(pick(RouterKind::CheapestFeasible), 0);
         assert_eq!(pick(RouterKind::Locality), 1, "egress outweighs the $0.10 saved");
@@ -279,11 +318,55 @@ mod tests {
         assert_eq!(pick(RouterKind::LatencyClass), 0);
         // With no input to move, locality is cheapest-feasible.
         let plain = Request { inputs: &[], ..job.clone() };
-        assert_eq!(router(RouterKind::Locality, 600).choose(&catalog, &plain, &candidates), 0);
+        let plain_pick = router(RouterKind::Locality, 600).choose(&catalog, &plain, &candidates);
+        assert_eq!(plain_pick, Choice { candidate: 0, near: None }, "nothing to be near");
+        // Locality runs the job near its GCP input; the other routers ask for no region.
+        let near = |kind| router(kind, 600).choose(&catalog, &job, &candidates).near;
+        assert_eq!(near(RouterKind::Locality), Some(gcp));
+        assert_eq!(near(RouterKind::CheapestFeasible), None);
         // An infeasible shard (queue beyond its capacity, nothing free) is passed over.
         let mut full = candidates.clone();
         full[1].queued = Capacity::new(40_000, 0, 0);
         full[1].free = Capacity::default();
-        assert_eq!(router(RouterKind::Locality, 600).choose(&catalog, &job, &full), 0);
+        assert_eq!(router(RouterKind::Locality, 600).choose(&catalog, &job, &full).candidate, 0);
+    }
+
+    /// The region a locality-routed job runs near is the one its inputs gather into cheapest,
+    /// not the one holding most of them: on the test catalog (AWS list egress on both
+    /// providers: $0.01/GB between shards of a region, $0.02 between regions, $0.09 out),
+    /// with 3 GB written by the GCP shard in us-central1 and 2 GB each by AWS shard 0's
+    /// instances in us-east-1 and in us-west-2 (a fallback region), for shard 0:
+    /// - into us-central1: 2 × 0.09 + 2 × 0.09 + 3 × 0.01 = $0.39;
+    /// - into us-east-1: 0 + 2 × 0.02 + 3 × 0.09 = $0.31;
+    /// - into us-west-2: 2 × 0.02 + 0 + 3 × 0.09 = $0.31, a tie, to the lower region index.
+    #[test]
+    fn locality_runs_a_job_where_its_inputs_gather_cheapest() {
+        let catalog = two_clouds();
+        let at = |cloud, name| region(&catalog, cloud, name);
+        let (east, west, central) = (
+            at(Cloud::Aws, "us-east-1"),
+            at(Cloud::Aws, "us-west-2"),
+            at(Cloud::Gcp, "us-central1"),
+        );
+        assert!(east < west, "the tie goes to us-east-1");
+        let gb = 1_000_000_000;
+        let inputs = [
+            Input { shard: OfferIx(2), region: central, bytes: 3 * gb },
+            Input { shard: OfferIx(0), region: east, bytes: 2 * gb },
+            Input { shard: OfferIx(0), region: west, bytes: 2 * gb },
+        ];
+        let job = Request {
+            demand: Capacity::new(1000, 1024, 0),
+            estimate: SimDuration::from_hours(1),
+            inputs: &inputs,
+        };
+        let usd = |r| egress_usd(&catalog, &job, OfferIx(0), r);
+        assert!((usd(central) - 0.39).abs() < 1e-9, "{}", usd(central));
+        assert!((usd(east) - 0.31).abs() < 1e-9 && (usd(west) - 0.31).abs() < 1e-9);
+        assert_eq!(nearest_inputs(&catalog, &job, OfferIx(0)), Some(east));
+        assert_eq!(
+            nearest_inputs(&catalog, &Request { inputs: &[], ..job.clone() }, OfferIx(0)),
+            None
+        );
     }
 }

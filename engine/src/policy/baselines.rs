@@ -6,6 +6,12 @@
 //! the class's largest job (CPU jobs larger than any type run on several whole instances).
 //! Ties go to the earlier offer in catalog order. The best offer makes the shard; the next
 //! [`FALLBACKS`] are the broker's fallbacks, in order.
+//!
+//! The elastic autoscaler (`scale_shards`, shared with the predictive policy's bursts) buys a
+//! fallback only when a waiting job could use it (it fits one instance, or enough of them for
+//! the job to span), and lets idle instances go after `idle_timeout_s` when no waiting job
+//! could: a shard whose multi-node head waits for whole nodes of its type would otherwise buy,
+//! and keep, smaller instances that cannot help it.
 
 use std::collections::BTreeMap;
 
@@ -191,13 +197,51 @@ fn instances_needed(shard: &ShardView, max_vcpus: u64) -> u32 {
     need.min(cap).min(u64::from(u32::MAX)) as u32
 }
 
-/// Idle on-demand or spot instances past the timeout, keeping `min_vcpus`.
+/// Which instances a shard's waiting jobs could run on: an instance of capacity `c` is of use
+/// when a waiting job fits one, or the shard holds (or is adding) enough instances of `c` for
+/// the job to span them.
+struct QueueUse<'a> {
+    queued: &'a [Capacity],
+    /// The shard's instances (ready and booting) by capacity.
+    of_capacity: BTreeMap<(u64, u64, u64), u64>,
+}
+
+impl<'a> QueueUse<'a> {
+    fn new(catalog: &Catalog, shard: &'a ShardView) -> QueueUse<'a> {
+        let mut of_capacity = BTreeMap::new();
+        for i in &shard.instances {
+            *of_capacity.entry(capacity_key(offer_capacity(catalog, i.offer))).or_default() += 1;
+        }
+        QueueUse { queued: &shard.queued, of_capacity }
+    }
+
+    /// Whether a waiting job could use an instance of capacity `c`, with `adding` more of it.
+    fn of_use(&self, c: Capacity, adding: u64) -> bool {
+        let count = self.of_capacity.get(&capacity_key(c)).copied().unwrap_or(0) + adding;
+        self.queued
+            .iter()
+            .any(|q| q.fits_in(&c) || q.nodes_needed_on(&c).is_some_and(|k| k <= count))
+    }
+}
+
+fn capacity_key(c: Capacity) -> (u64, u64, u64) {
+    (c.cpu_milli, c.memory_mib, c.gpu_milli)
+}
+
+/// Idle on-demand or spot instances past the timeout, keeping `min_vcpus`. While jobs wait,
+/// only those none of them could use go ([`QueueUse`]), even with the `adding` instances this
+/// tick launches (the rule the launch's fallbacks pass, so what is let go is not bought back
+/// at once): a shard whose head waits for whole nodes of one type would otherwise keep smaller
+/// fallback instances idle, and billed, for as long as it waits.
 fn idle_to_release(
     now: SimTime,
     shard: &ShardView,
+    usage: &QueueUse<'_>,
+    adding: u64,
+    catalog: &Catalog,
     config: &OnDemandConfig,
 ) -> Vec<crate::ids::InstanceId> {
-    if !shard.queued.is_empty() || shard.instance.cpu_milli == 0 {
+    if shard.instance.cpu_milli == 0 {
         return vec![];
     }
     let timeout = SimDuration::from_secs(config.idle_timeout_s);
@@ -212,6 +256,7 @@ fn idle_to_release(
         }
         if let Some(since) = i.idle_since
             && now.saturating_since(since) >= timeout
+            && !usage.of_use(offer_capacity(catalog, i.offer), adding)
         {
             out.push(i.id);
             removable -= 1;
@@ -220,6 +265,9 @@ fn idle_to_release(
     out
 }
 
+/// The autoscaler shared by the elastic baselines: per shard, [`instances_needed`] of its offer,
+/// with its fallbacks that the waiting jobs could use ([`QueueUse`]) as the broker's fallbacks,
+/// and [`idle_to_release`].
 pub(super) fn scale_shards(
     now: SimTime,
     ctx: &ScaleContext<'_>,
@@ -229,17 +277,20 @@ pub(super) fn scale_shards(
     let option = if config.spot { LaunchOption::Spot } else { LaunchOption::OnDemand };
     let mut scale = Scale::default();
     for shard in ctx.shards {
+        let usage = QueueUse::new(ctx.catalog, shard);
         let n = instances_needed(shard, config.max_vcpus);
         if n > 0 {
             let mut candidates = vec![(shard.offer, option)];
             for o in fallbacks.get(&shard.index).into_iter().flatten() {
-                if *o != shard.offer {
+                if *o != shard.offer && usage.of_use(offer_capacity(ctx.catalog, *o), u64::from(n))
+                {
                     candidates.push((*o, option));
                 }
             }
             scale.launch.push(ScaleOut { shard: shard.index, candidates, count: n });
         }
-        scale.terminate.extend(idle_to_release(now, shard, config));
+        let adding = u64::from(n);
+        scale.terminate.extend(idle_to_release(now, shard, &usage, adding, ctx.catalog, config));
     }
     scale
 }
@@ -561,5 +612,77 @@ impl Policy for StaticReservation {
             Some(config) => scale_shards(now, ctx, config, &self.fallbacks),
             None => Scale::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::test_catalog::two_sizes;
+    use crate::ids::InstanceId;
+    use crate::policy::InstanceView;
+
+    const BIG: OfferIx = OfferIx(0);
+    const SMALL: OfferIx = OfferIx(1);
+    const BIG_WEST: OfferIx = OfferIx(2);
+
+    fn instance(id: u64, offer: OfferIx, idle_since: Option<u64>) -> InstanceView {
+        InstanceView {
+            id: InstanceId(id),
+            offer,
+            option: LaunchOption::OnDemand,
+            booting: false,
+            idle_since: idle_since.map(SimTime::from_secs),
+        }
+    }
+
+    /// A shard of 16-vCPU instances (offer 0) holding two busy ones and three idle 4-vCPU
+    /// fallbacks (offer 1), idle since 0 s; fallbacks offer 1 and offer 2 (16 vCPU in another
+    /// region). At 1000 s, past the 600 s idle timeout, a 48-vCPU job waits at the head: it
+    /// needs k = 3 whole 16-vCPU nodes, or 12 of the 4-vCPU ones.
+    /// - Instances needed: 48 − 12 free = 36 vCPUs, 3 more 16-vCPU instances (the head rule
+    ///   asks 3 − 3 idle small = 0 more).
+    /// - Offer 1 is no fallback for them: 3 + 3 small instances are fewer than 12. Offer 2 is:
+    ///   2 + 3 big ones hold the head.
+    /// - The idle small instances are let go: no waiting job can use them.
+    ///
+    /// With a 2-vCPU job waiting too, the small instances serve it: kept, and a fallback.
+    #[test]
+    fn fallbacks_no_waiting_job_could_use_are_not_bought_and_are_let_go() {
+        let catalog = two_sizes();
+        let mut shard = ShardView {
+            index: 0,
+            offer: BIG,
+            instance: offer_capacity(&catalog, BIG),
+            queued: vec![Capacity::new(48_000, 1024, 0)],
+            free: Capacity::new(12_000, 3 * 16_384, 0),
+            instances: vec![
+                instance(1, BIG, None),
+                instance(2, BIG, None),
+                instance(3, SMALL, Some(0)),
+                instance(4, SMALL, Some(0)),
+                instance(5, SMALL, Some(0)),
+            ],
+            launching: 0,
+        };
+        let config = OnDemandConfig { idle_timeout_s: 600, ..OnDemandConfig::default() };
+        let fallbacks = BTreeMap::from([(0, vec![BIG, SMALL, BIG_WEST])]);
+        let scale = |shard: &ShardView| {
+            let shards = [shard.clone()];
+            let ctx = ScaleContext { catalog: &catalog, shards: &shards };
+            scale_shards(SimTime::from_secs(1000), &ctx, &config, &fallbacks)
+        };
+        let od = LaunchOption::OnDemand;
+        let s = scale(&shard);
+        assert_eq!(
+            s.launch,
+            vec![ScaleOut { shard: 0, candidates: vec![(BIG, od), (BIG_WEST, od)], count: 3 }]
+        );
+        assert_eq!(s.terminate, vec![InstanceId(3), InstanceId(4), InstanceId(5)]);
+
+        shard.queued.push(Capacity::new(2000, 1024, 0));
+        let s = scale(&shard);
+        assert_eq!(s.launch[0].candidates, vec![(BIG, od), (SMALL, od), (BIG_WEST, od)]);
+        assert!(s.terminate.is_empty(), "{:?}", s.terminate);
     }
 }

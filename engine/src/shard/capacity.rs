@@ -68,6 +68,26 @@ impl Capacity {
         }
     }
 
+    /// How many whole nodes of capacity `node` a job asking `self` needs when it spans them
+    /// (the largest ratio over the dimensions it asks for, at least one), or `None` when the
+    /// node lacks a dimension it asks for.
+    pub fn nodes_needed_on(&self, node: &Capacity) -> Option<u64> {
+        let mut k = 0;
+        for (d, t) in [
+            (self.cpu_milli, node.cpu_milli),
+            (self.memory_mib, node.memory_mib),
+            (self.gpu_milli, node.gpu_milli),
+        ] {
+            if d > 0 {
+                if t == 0 {
+                    return None;
+                }
+                k = k.max(d.div_ceil(t));
+            }
+        }
+        Some(k.max(1))
+    }
+
     /// Whether every component is zero.
     pub const fn is_zero(&self) -> bool {
         self.cpu_milli == 0 && self.memory_mib == 0 && self.gpu_milli == 0

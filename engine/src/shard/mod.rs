@@ -13,5 +13,6 @@ mod tests;
 
 pub use capacity::Capacity;
 pub use scheduler::{
-    DEFAULT_BACKFILL_DEPTH, LocalScheduler, Policy, QueuedJob, RunningJob, SchedulerError, Start,
+    DEFAULT_BACKFILL_DEPTH, LocalScheduler, Policy, QueuedJob, RunningJob, SchedulerError, Site,
+    Start,
 };

@@ -32,6 +32,13 @@
 //!   exclusively: each is allocated its whole total, whatever the job's share. Among the types
 //!   with at least `k` idle nodes now, the one with the smallest `k` wins, ties going to the type
 //!   whose lowest idle id is lowest; within it the `k` lowest idle ids are taken.
+//! - **Sites.** A node may be added at a [`Site`] (the controller uses its region), and a job
+//!   may ask to run [`near`](QueuedJob::near) one (where its inputs are). Nearness is a
+//!   preference, never a constraint, and comes before every rule above: a single-node job takes
+//!   the best fit among the nodes at its site when it fits one of them, else the best fit
+//!   elsewhere; a multi-node job's `k` nodes are its type's idle nodes at its site first (lowest
+//!   ids), then others, and the type needing the fewest nodes from elsewhere wins after `k`. A
+//!   job with no `near` is placed exactly as above, so sites change nothing for it.
 //! - A job that fits no node even on an empty shard (single-node: no compatible node is big
 //!   enough; multi-node: no type has `k` nodes) is **unplaceable**: it stays queued, is skipped
 //!   by both policies (it never blocks the queue), and is listed by
@@ -117,6 +124,11 @@ pub enum Policy {
     EasyBackfill,
 }
 
+/// A locality domain of a shard's nodes: nodes at one site exchange data for free. Opaque to
+/// the scheduler; the controller numbers sites by region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Site(pub u32);
+
 /// A job waiting in a shard's queue: what the scheduler needs to know about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedJob {
@@ -131,6 +143,9 @@ pub struct QueuedJob {
     /// How long it is expected to run: the user's walltime estimate, or the runtime when the
     /// caller wants perfect estimates. Backfill trusts it.
     pub estimate: SimDuration,
+    /// The site it would rather run at (where its inputs are), if any: see "Sites" in the
+    /// module docs.
+    pub near: Option<Site>,
 }
 
 /// A decision: start `job` now on `nodes`, with the capacity it holds on each.
@@ -213,6 +228,7 @@ struct Node {
     jobs: BTreeSet<JobId>,
     /// Held whole by a multi-node job.
     exclusive: bool,
+    site: Option<Site>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -237,25 +253,6 @@ fn gpu_ok(demand: &Capacity, kind: &Option<GpuKind>, node_kind: &Option<GpuKind>
             (Some(want), Some(have)) => have.serves(want),
             (Some(_), None) => false,
         }
-}
-
-/// How many whole nodes of capacity `total` a multi-node job of `demand` needs, or `None` when
-/// the node lacks a dimension the job asks for.
-fn nodes_needed(demand: &Capacity, total: &Capacity) -> Option<u64> {
-    let mut k = 0;
-    for (d, t) in [
-        (demand.cpu_milli, total.cpu_milli),
-        (demand.memory_mib, total.memory_mib),
-        (demand.gpu_milli, total.gpu_milli),
-    ] {
-        if d > 0 {
-            if t == 0 {
-                return None;
-            }
-            k = k.max(d.div_ceil(t));
-        }
-    }
-    Some(k.max(1))
 }
 
 /// The local scheduler of one shard. See the [module docs](self) for the rules.
@@ -322,13 +319,25 @@ impl LocalScheduler {
 
     // ---- nodes -------------------------------------------------------------------------
 
-    /// Adds an idle node with capacity `total` and GPU model `gpu_kind`.
+    /// Adds an idle node with capacity `total` and GPU model `gpu_kind`, at no site.
     pub fn add_node(
         &mut self,
         now: SimTime,
         id: InstanceId,
         total: Capacity,
         gpu_kind: Option<GpuKind>,
+    ) -> Result<(), SchedulerError> {
+        self.add_node_at(now, id, total, gpu_kind, None)
+    }
+
+    /// Adds an idle node as [`add_node`](Self::add_node) does, at `site`.
+    pub fn add_node_at(
+        &mut self,
+        now: SimTime,
+        id: InstanceId,
+        total: Capacity,
+        gpu_kind: Option<GpuKind>,
+        site: Option<Site>,
     ) -> Result<(), SchedulerError> {
         if now < self.latest {
             return Err(SchedulerError::TimeWentBackwards { now, latest: self.latest });
@@ -348,7 +357,7 @@ impl LocalScheduler {
         self.by_free_cpu.insert((total.cpu_milli, id));
         self.nodes.insert(
             id,
-            Node { total, free: total, gpu_kind, jobs: BTreeSet::new(), exclusive: false },
+            Node { total, free: total, gpu_kind, jobs: BTreeSet::new(), exclusive: false, site },
         );
         Ok(())
     }
@@ -554,7 +563,9 @@ impl LocalScheduler {
     fn placeable_ever(&self, job: &QueuedJob) -> bool {
         self.types.iter().any(|(key, ty)| {
             gpu_ok(&job.demand, &job.gpu_kind, &key.3)
-                && nodes_needed(&job.demand, &key_total(key))
+                && job
+                    .demand
+                    .nodes_needed_on(&key_total(key))
                     .is_some_and(|k| k <= ty.members.len() as u64)
         })
     }
@@ -598,7 +609,9 @@ impl LocalScheduler {
         allowed: &impl Fn(InstanceId, &Capacity) -> bool,
     ) -> Option<InstanceId> {
         let d = &job.demand;
-        let mut best: Option<((u64, u64, u64, InstanceId), InstanceId)> = None;
+        // (away from its site, GPU left, CPU left, memory left, id): the smallest wins.
+        type FitKey = (bool, u64, u64, u64, InstanceId);
+        let mut best: Option<(FitKey, InstanceId)> = None;
         for &(_, id) in self.by_free_cpu.range((d.cpu_milli, InstanceId(0))..) {
             let Some(node) = self.nodes.get(&id) else { continue };
             if node.exclusive || !gpu_ok(d, &job.gpu_kind, &node.gpu_kind) {
@@ -608,7 +621,8 @@ impl LocalScheduler {
             if !allowed(id, d) {
                 continue;
             }
-            let key = (left.gpu_milli, left.cpu_milli, left.memory_mib, id);
+            let far = job.near.is_some() && node.site != job.near;
+            let key = (far, left.gpu_milli, left.cpu_milli, left.memory_mib, id);
             if best.as_ref().is_none_or(|(b, _)| key < *b) {
                 best = Some((key, id));
             }
@@ -622,27 +636,32 @@ impl LocalScheduler {
         job: &QueuedJob,
         allowed: &impl Fn(InstanceId, &Capacity) -> bool,
     ) -> Option<Vec<(InstanceId, Capacity)>> {
-        let mut best: Option<((u64, InstanceId), Placement)> = None;
+        let mut best: Option<((u64, usize, InstanceId), Placement)> = None;
         for (key, ty) in &self.types {
             if !gpu_ok(&job.demand, &job.gpu_kind, &key.3) {
                 continue;
             }
-            let Some(k) = nodes_needed(&job.demand, &key_total(key)) else { continue };
+            let Some(k) = job.demand.nodes_needed_on(&key_total(key)) else { continue };
             if (ty.idle.len() as u64) < k {
                 continue;
             }
             let total = key_total(key);
-            let picked: Vec<(InstanceId, Capacity)> = ty
-                .idle
-                .iter()
-                .filter(|&&id| allowed(id, &total))
-                .take(usize::try_from(k).unwrap_or(usize::MAX))
-                .map(|&id| (id, total))
-                .collect();
+            let usable = |id: &&InstanceId| allowed(**id, &total);
+            // At its site (every node is, for a job that names none): those first.
+            let at = |id: &&InstanceId| {
+                job.near.is_none() || self.nodes.get(id).is_some_and(|n| n.site == job.near)
+            };
+            let take = usize::try_from(k).unwrap_or(usize::MAX);
+            let first = ty.idle.iter().filter(usable).filter(at);
+            let then = ty.idle.iter().filter(usable).filter(|id| !at(id));
+            let mut picked: Vec<(InstanceId, Capacity)> =
+                first.chain(then).take(take).map(|&id| (id, total)).collect();
             if (picked.len() as u64) < k {
                 continue;
             }
-            let rank = (k, picked[0].0);
+            let far = picked.iter().filter(|(id, _)| !at(&id)).count();
+            picked.sort_by_key(|(id, _)| *id);
+            let rank = (k, far, picked[0].0);
             if best.as_ref().is_none_or(|(b, _)| rank < *b) {
                 best = Some((rank, picked));
             }
@@ -742,7 +761,7 @@ impl LocalScheduler {
                 continue;
             }
             let total = key_total(key);
-            let Some(k) = nodes_needed(&head.demand, &total) else { continue };
+            let Some(k) = head.demand.nodes_needed_on(&total) else { continue };
             let empty = BTreeSet::new();
             let extra_idle = newly_idle.get(key).unwrap_or(&empty);
             if ((ty.idle.len() + extra_idle.len()) as u64) < k {

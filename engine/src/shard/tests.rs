@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use super::{Capacity, LocalScheduler, Policy, QueuedJob, SchedulerError, Start};
+use super::{Capacity, LocalScheduler, Policy, QueuedJob, SchedulerError, Site, Start};
 use crate::ids::{InstanceId, JobId};
 use crate::job::GpuKind;
 use crate::time::{SimDuration, SimTime};
@@ -28,6 +28,7 @@ fn job(id: u64, submit: u64, cpu_milli: u64, mem: u64, est_secs: u64) -> QueuedJ
         demand: Capacity::new(cpu_milli, mem, 0),
         gpu_kind: None,
         estimate: SimDuration::from_secs(est_secs),
+        near: None,
     }
 }
 
@@ -38,6 +39,7 @@ fn gpu_job(id: u64, cpu_milli: u64, gpu_milli: u64, k: Option<GpuKind>) -> Queue
         demand: Capacity::new(cpu_milli, GIB, gpu_milli),
         gpu_kind: k,
         estimate: SimDuration::from_secs(100),
+        near: None,
     }
 }
 
@@ -270,6 +272,63 @@ fn removing_a_node_stops_its_jobs_and_frees_their_other_nodes() {
     );
 }
 
+/// Nodes at two sites (the controller's regions): i-1 (4 vCPU) and i-2 (8 vCPU) at site 0,
+/// i-3 (4 vCPU) and i-4 (4 vCPU) at site 1.
+fn two_sites() -> LocalScheduler {
+    let mut s = LocalScheduler::new(Policy::Fifo);
+    for (id, vcpus, site) in [(1, 4, 0), (2, 8, 0), (3, 4, 1), (4, 4, 1)] {
+        let cap = Capacity::for_instance(vcpus, 16 * GIB, 0).unwrap();
+        s.add_node_at(t(0), InstanceId(id), cap, None, Some(Site(site))).unwrap();
+    }
+    s
+}
+
+#[test]
+fn a_job_near_a_site_takes_a_node_there_when_one_fits() {
+    let near = |mut j: QueuedJob, site| {
+        j.near = Some(Site(site));
+        j
+    };
+    let mut s = two_sites();
+    // j0 (4 vCPU, no site): best fit is a 4-vCPU node left empty, lowest id: i-1 (site 0).
+    // j1 (4 vCPU, near site 0): site 0 has i-2 (8 vCPU free, a worse fit than i-3 or i-4,
+    //   which are at site 1): near comes first, so i-2.
+    // j2 (4 vCPU, near site 0): i-2 still has 4 vCPU: it.
+    // j3 (4 vCPU, near site 0): site 0 is full; the preference never blocks: i-3 at site 1.
+    s.enqueue(t(0), job(0, 0, 4000, GIB, 100)).unwrap();
+    s.enqueue(t(0), near(job(1, 1, 4000, GIB, 100), 0)).unwrap();
+    s.enqueue(t(0), near(job(2, 2, 4000, GIB, 100), 0)).unwrap();
+    s.enqueue(t(0), near(job(3, 3, 4000, GIB, 100), 0)).unwrap();
+    let starts = s.schedule(t(0));
+    assert_eq!(
+        starts,
+        vec![
+            single(0, 1, 4000, GIB),
+            single(1, 2, 4000, GIB),
+            single(2, 2, 4000, GIB),
+            single(3, 3, 4000, GIB),
+        ]
+    );
+
+    // Without i-2, a multi-node job of 8 vCPU on the 4-vCPU nodes (i-1, i-3, i-4) needs k = 2
+    // of them. With no site, the two lowest ids: i-1 and i-3. Near site 1, the two at site 1:
+    // i-3 and i-4.
+    let whole = |id| (InstanceId(id), Capacity::for_instance(4, 16 * GIB, 0).unwrap());
+    let mut s = two_sites();
+    s.remove_node(t(0), InstanceId(2)).unwrap();
+    s.enqueue(t(0), job(8, 0, 8000, GIB, 100)).unwrap();
+    assert_eq!(s.schedule(t(0)), vec![Start { job: JobId(8), nodes: vec![whole(1), whole(3)] }]);
+    let mut s = two_sites();
+    s.remove_node(t(0), InstanceId(2)).unwrap();
+    s.enqueue(t(0), near(job(8, 0, 8000, GIB, 100), 1)).unwrap();
+    assert_eq!(s.schedule(t(0)), vec![Start { job: JobId(8), nodes: vec![whole(3), whole(4)] }]);
+    // Near site 0, which has one such node: i-1 there, then the lowest id elsewhere, i-3.
+    let mut s = two_sites();
+    s.remove_node(t(0), InstanceId(2)).unwrap();
+    s.enqueue(t(0), near(job(8, 0, 8000, GIB, 100), 0)).unwrap();
+    assert_eq!(s.schedule(t(0)), vec![Start { job: JobId(8), nodes: vec![whole(1), whole(3)] }]);
+}
+
 #[test]
 fn gpu_kind_must_match() {
     // i-1: 8 vCPU, 1 T4; i-2: 8 vCPU, 1 A100; i-3: 8 vCPU, no GPU.
@@ -490,7 +549,10 @@ proptest! {
         finish_order in prop::collection::vec(any::<u16>(), 0..200),
         easy in any::<bool>(),
         depth in 1usize..5,
+        sites in prop::collection::vec(0u32..3, 40),
     ) {
+        // Nodes and jobs at random sites (a job's 2 is "no site"): nearness must not change
+        // what runs, only where.
         let policy = if easy { Policy::EasyBackfill } else { Policy::Fifo };
         let mut s = LocalScheduler::new(policy).with_backfill_depth(depth);
         let mut nodes = Vec::new();
@@ -498,7 +560,8 @@ proptest! {
             let (v, g, gpus, k) = TYPES[ty];
             let cap = Capacity::for_instance(v, g * GIB, gpus).unwrap();
             let k = k.map(|k| GpuKind(k.to_string()));
-            s.add_node(t(0), InstanceId(i as u64), cap, k.clone()).unwrap();
+            let site = Some(Site(sites[i] % 2));
+            s.add_node_at(t(0), InstanceId(i as u64), cap, k.clone(), site).unwrap();
             nodes.push((InstanceId(i as u64), cap, k));
         }
         let mut queued = Vec::new();
@@ -510,6 +573,7 @@ proptest! {
                 demand: Capacity::new(cpu * 500, mem * GIB, gpu * 500),
                 gpu_kind,
                 estimate: SimDuration::from_secs(est),
+                near: (sites[i] < 2).then_some(Site(sites[i])),
             };
             s.enqueue(t(0), j.clone()).unwrap();
             queued.push(j);
