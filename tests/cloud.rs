@@ -306,6 +306,14 @@ fn check_random_faults(
     let total: i64 = out.charges.iter().map(|c| c.amount.0).sum();
     let jobs_part: i64 = out.jobs.iter().map(|j| j.cost.0).sum();
     prop_assert_eq!(jobs_part + out.attribution.idle.0, total);
+    // Every reservation not delivered is in order: it hurt no earlier than it was due, was
+    // replaced no earlier than it hurt, and everything about it happened within the run.
+    for u in &out.undelivered {
+        prop_assert!(u.needed.is_none_or(|n| n >= u.due), "{u:?}");
+        prop_assert!(u.replaced.is_none_or(|r| u.needed.is_some_and(|n| r >= n)), "{u:?}");
+        let times = [u.needed, u.replaced, u.delivered, u.ended];
+        prop_assert!(times.iter().flatten().all(|t| *t >= u.due && *t <= out.end), "{u:?}");
+    }
     let mut usage: BTreeMap<InstanceId, (i64, u64, Option<OfferIx>)> = BTreeMap::new();
     for c in &out.charges {
         let (sim::cloud::ChargeKind::Usage { .. }, Some(id)) = (c.kind, c.instance) else {

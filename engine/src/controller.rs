@@ -29,6 +29,11 @@
 //! A job whose class no offer can serve is rejected (`no_offer`). A job of a class the current
 //! plan has no route for triggers a re-plan of the current window without reservations.
 //!
+//! A reservation its provider reports `delayed` at its start has not been delivered: the
+//! policy's elastic capacity (overflow, bursts) covers its shard meanwhile, and
+//! [`Controller::undelivered`] times each such failover ([`Undelivered`]): from the first job
+//! left waiting in the shard to replacement capacity ready there, or the late delivery.
+//!
 //! # Routing and dependencies
 //!
 //! A job is *ready* when it has arrived and every job it depends on has completed; a job
@@ -37,7 +42,9 @@
 //! can run it (the plan's route, by default). When it starts, its parents' outputs are staged
 //! in from where they were written over the [`Fabric`]: the attempt holds its instances for
 //! the longest of those transfers before it computes, each transfer's egress is charged
-//! ([`Action::Transfer`]), and each edge is counted by the link it crossed.
+//! ([`Action::Transfer`]), and each edge is counted by the link it crossed. A shard's fallback
+//! instances may be in other regions: nodes join its scheduler at their region's
+//! [`Site`], and a job its router asks to run near a region takes a node there when one fits.
 //!
 //! # Re-sharding
 //!
@@ -321,6 +328,51 @@ pub struct ShardStatus {
     pub free: Capacity,
 }
 
+/// A reservation its provider did not deliver at its start (AWS `delayed`), and how its shard
+/// recovered: the failover starts when a job first waits in the shard since the start, and
+/// ends when another instance of the shard is ready after that (replacement capacity: the
+/// overflow, a burst, a fallback), or when the reservation arrives after all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Undelivered {
+    /// The reservation.
+    pub reservation: ReservationId,
+    /// The shard it was bought for, by its offer.
+    pub shard: OfferIx,
+    /// Its instances.
+    pub instances: u32,
+    /// When it should have become active: the fault.
+    pub due: SimTime,
+    /// When a job first waited in the shard since `due`: the fault's effect.
+    pub needed: Option<SimTime>,
+    /// When the shard's first other instance was ready since `needed`.
+    pub replaced: Option<SimTime>,
+    /// When it became active after all.
+    pub delivered: Option<SimTime>,
+    /// When it ended (expired or cancelled) without being delivered.
+    pub ended: Option<SimTime>,
+}
+
+impl Undelivered {
+    /// When the shard had capacity again: replacement or delivery, whichever came first.
+    pub fn recovered(&self) -> Option<SimTime> {
+        match (self.replaced, self.delivered) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The failover latency: from `needed` to recovery; zero when no job waited before the
+    /// reservation arrived; `None` while (or if never) recovered.
+    pub fn latency(&self) -> Option<SimDuration> {
+        let recovered = self.recovered()?;
+        Some(self.needed.map_or(SimDuration::ZERO, |n| recovered.saturating_since(n)))
+    }
+
+    fn open(&self) -> bool {
+        self.replaced.is_none() && self.delivered.is_none() && self.ended.is_none()
+    }
+}
+
 /// Counts a report needs from the controller.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ControllerStats {
@@ -442,6 +494,8 @@ pub struct Controller {
     rebalancer: Rebalancer,
     next_review: Option<SimTime>,
     moves: Vec<MoveRecord>,
+    /// Reservations not delivered at their start, in order.
+    undelivered: Vec<Undelivered>,
     /// Instances asked to terminate (asked once only).
     terminating: BTreeSet<InstanceId>,
 }
@@ -501,6 +555,7 @@ impl Controller {
             rebalancer,
             next_review: None,
             moves: Vec::new(),
+            undelivered: Vec::new(),
             terminating: BTreeSet::new(),
         }
     }
@@ -508,6 +563,11 @@ impl Controller {
     /// The rebalancer's moves so far, in order, each with its reason.
     pub fn moves(&self) -> &[MoveRecord] {
         &self.moves
+    }
+
+    /// The reservations not delivered at their start so far, in order, with their recovery.
+    pub fn undelivered(&self) -> &[Undelivered] {
+        &self.undelivered
     }
 
     /// The policy's name.
@@ -860,6 +920,12 @@ impl Controller {
         if shard.scheduler.add_node_at(now, id, cap, kind, Some(site)).is_ok() {
             info.ready = true;
             info.idle_since = Some(now);
+            for u in &mut self.undelivered {
+                let other = info.option != LaunchOption::Reserved(u.reservation);
+                if u.open() && u.needed.is_some() && u.shard == info.shard && other {
+                    u.replaced = Some(now);
+                }
+            }
         }
     }
 
@@ -949,6 +1015,28 @@ impl Controller {
         let Some(info) = self.reservations.get_mut(&id) else { return };
         let was = info.state;
         info.state = state;
+        if state == ReservationState::Delayed && was != ReservationState::Delayed {
+            self.undelivered.push(Undelivered {
+                reservation: id,
+                shard: info.shard,
+                instances: info.count,
+                due: now,
+                needed: None,
+                replaced: None,
+                delivered: None,
+                ended: None,
+            });
+        }
+        if was == ReservationState::Delayed
+            && state != ReservationState::Delayed
+            && let Some(u) = self.undelivered.iter_mut().rev().find(|u| u.reservation == id)
+        {
+            if state == ReservationState::Active {
+                u.delivered = Some(now);
+            } else {
+                u.ended = Some(now);
+            }
+        }
         match state {
             ReservationState::Active if was != ReservationState::Active => {
                 let intent = LaunchIntent {
@@ -1521,6 +1609,15 @@ impl Controller {
         for (offer, shard) in &mut self.shards {
             for start in shard.scheduler.schedule(now) {
                 starts.push((*offer, start));
+            }
+        }
+        // A reservation not delivered starts to hurt when a job of its shard waits.
+        for u in &mut self.undelivered {
+            let waiting = |shard| {
+                self.shards.get(&shard).is_some_and(|s| s.scheduler.queued().next().is_some())
+            };
+            if u.open() && u.needed.is_none() && waiting(u.shard) {
+                u.needed = Some(now);
             }
         }
         for (offer, start) in starts {

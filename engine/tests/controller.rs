@@ -742,6 +742,37 @@ fn a_multi_node_job_is_not_starved_by_fallback_instances_of_another_type() {
     assert_eq!(h.outcomes[&JobId(3)], completed(secs(5460), 1));
 }
 
+/// A reservation not delivered at its start: the failover runs from the first job left
+/// waiting to the first replacement instance ready, and the record says when it arrived.
+#[test]
+fn an_undelivered_reservation_is_replaced_by_overflow_and_the_failover_is_timed() {
+    // As in `static_reservation_windows_plan_ahead_open_and_close`: history of 8 vCPUs, so at
+    // 8 h one reservation of 2 × offer 0 for [10 h, 20 h), here with on-demand overflow (600 s
+    // idle timeout) and 300 s ticks. The provider reports it `delayed` at 10 h and active at
+    // 13 h. A job queued at 10:02 waits: that is `needed`. The next tick (10:05) launches one
+    // on-demand instance, ready 60 s later at 10:06, when the job starts: a failover of
+    // 10:06 − 10:02 = 240 s. At 13 h the reservation arrives.
+    let overflow = StaticReservationConfig {
+        overflow: Some(on_demand_config(64, false)),
+        ..StaticReservationConfig::default()
+    };
+    let mut h = harness(Box::new(StaticReservation::new(overflow)), config(hours(10), 10, 2));
+    h.provider(Cloud::Aws).reservation_delay = Some(SimDuration::from_hours(3));
+    h.ctl.record_history(cpu_job(100, hours(0), 4, SimDuration::from_hours(8)));
+    h.ctl.record_history(cpu_job(101, hours(0), 4, SimDuration::from_hours(8)));
+    h.add_jobs([cpu_job(1, hours(10) + mins(2), 4, SimDuration::from_hours(1))]);
+    h.run_until(hours(14));
+    let u = h.ctl.undelivered();
+    assert_eq!(u.len(), 1, "{u:?}");
+    let u = u[0];
+    assert_eq!((u.shard, u.instances, u.due), (AWS_EAST_C5, 2, hours(10)));
+    assert_eq!(u.needed, Some(hours(10) + mins(2)));
+    assert_eq!(u.replaced, Some(hours(10) + mins(6)));
+    assert_eq!(u.delivered, Some(hours(13)));
+    assert_eq!(u.latency(), Some(mins(4)));
+    assert_eq!(h.starts(JobId(1))[0].0, hours(10) + mins(6));
+}
+
 // ---- no job is ever lost ------------------------------------------------------------------
 
 #[derive(Clone, Debug)]

@@ -204,7 +204,8 @@ struct FakeInstance {
 ///   (`InsufficientCapacity`). A reservation holds its count out of the same supply.
 /// - Refusals: `refuse_launch[offer]` / `refuse_reserve[offer]` refuse every such request.
 /// - Reservations are scheduled at once, active at their start (or at once if it has passed),
-///   expired at their end.
+///   expired at their end; with `reservation_delay`, `delayed` at their start and active that
+///   much later.
 /// - Instances report `Launched` at once and `Ready` after `boot_delay`.
 /// - [`FakeProvider::interrupt`] injects a `Notice` and a `Terminated(SpotInterruption)`.
 /// - A repeated request id is answered by nothing new: the first answer stands.
@@ -218,6 +219,8 @@ pub(crate) struct FakeProvider {
     /// When set, every spot instance is interrupted this long after its launch (with a 30 s
     /// notice).
     pub(crate) spot_lifetime: Option<SimDuration>,
+    /// When set, every reservation is `delayed` at its start and active this much later.
+    pub(crate) reservation_delay: Option<SimDuration>,
     /// Every action received, in order, duplicates included.
     pub(crate) received: Vec<(SimTime, CloudAction)>,
     /// Actions carried out (first sight of their request id).
@@ -246,6 +249,7 @@ impl FakeProvider {
             refuse_reserve: BTreeMap::new(),
             boot_delay: SimDuration::from_secs(60),
             spot_lifetime: None,
+            reservation_delay: None,
             received: vec![],
             executed: vec![],
             refused: BTreeSet::new(),
@@ -378,7 +382,13 @@ impl Provider for FakeProvider {
                     refusal: None,
                 };
                 self.push(now, reservation(ReservationState::Scheduled));
-                self.push(r.start.max(now), reservation(ReservationState::Active));
+                let start = r.start.max(now);
+                if let Some(delay) = self.reservation_delay {
+                    self.push(start, reservation(ReservationState::Delayed));
+                    self.push(start + delay, reservation(ReservationState::Active));
+                } else {
+                    self.push(start, reservation(ReservationState::Active));
+                }
                 self.push(r.start.max(now) + r.duration, reservation(ReservationState::Expired));
             }
             CloudAction::Launch(l) => {

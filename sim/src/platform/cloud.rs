@@ -184,6 +184,8 @@ pub struct CloudOutcome {
     pub plans: Vec<engine::policy::WindowRecord>,
     /// The rebalancer's moves, in order (empty when it is off).
     pub moves: Vec<engine::rebalancer::MoveRecord>,
+    /// The reservations not delivered at their start, in order.
+    pub undelivered: Vec<engine::controller::Undelivered>,
     /// When the run ended (the ledgers were closed then).
     pub end: SimTime,
 }
@@ -735,6 +737,7 @@ impl Driver<'_> {
                 plans
             },
             moves: self.controller.moves().to_vec(),
+            undelivered: self.controller.undelivered().to_vec(),
             policy,
             end,
         })

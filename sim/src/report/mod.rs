@@ -25,11 +25,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use engine::cloud::Catalog;
-use engine::{Money, SimDuration};
+use engine::controller::Undelivered;
+use engine::{Money, SimDuration, SimTime};
 use serde::Serialize;
 
 use crate::cloud::ChargeKind;
-use crate::platform::cloud::{CloudJob, CloudOutcome};
+use crate::platform::cloud::CloudOutcome;
 use crate::platform::{EndState, RunOutcome};
 use crate::trace::Trace;
 
@@ -175,11 +176,67 @@ pub struct Failover {
     pub wasted_vcpu_hours: f64,
     /// The same weighted by each job's GPUs.
     pub wasted_gpu_hours: f64,
+    /// Reservations not delivered at their start, when there were any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undelivered: Option<UndeliveredFailover>,
+}
+
+/// Reservations their provider did not deliver at their start (AWS `delayed`), and how their
+/// shards recovered (see [`Undelivered`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct UndeliveredFailover {
+    /// Reservations not delivered at their start.
+    pub reservations: u64,
+    /// Their instances.
+    pub instances: u64,
+    /// Those whose shard had another instance ready before the reservation arrived.
+    pub replaced: u64,
+    /// Those that arrived late, during the run.
+    pub delivered: u64,
+    /// Those that recovered neither way.
+    pub unrecovered: u64,
+    /// Failover latency, seconds, over the recovered ones: from the first job left waiting in
+    /// the shard since the reservation's start to replacement capacity being ready there, or to
+    /// the late delivery; zero when no job waited before the reservation arrived.
+    pub latency_s: WaitStats,
+    /// Reserved instance-hours not delivered: each reservation's instances × the time from its
+    /// start to its delivery (or its end, or the run's end).
+    pub missing_instance_hours: f64,
+}
+
+impl UndeliveredFailover {
+    /// The figures of `records`, for a run that ended at `end`; `None` when there are none.
+    fn of(records: &[Undelivered], end: SimTime) -> Option<Self> {
+        if records.is_empty() {
+            return None;
+        }
+        let mut latencies: Vec<u64> =
+            records.iter().filter_map(|u| u.latency().map(|d| d.as_micros())).collect();
+        let missing_us: u128 = records
+            .iter()
+            .map(|u| {
+                let until = u.delivered.or(u.ended).unwrap_or(end);
+                u128::from(u.instances) * u128::from(until.saturating_since(u.due).as_micros())
+            })
+            .sum();
+        let count =
+            |f: &dyn Fn(&Undelivered) -> bool| records.iter().filter(|u| f(u)).count() as u64;
+        Some(UndeliveredFailover {
+            reservations: records.len() as u64,
+            instances: records.iter().map(|u| u64::from(u.instances)).sum(),
+            replaced: count(&|u| u.replaced.is_some_and(|r| u.delivered.is_none_or(|d| r < d))),
+            delivered: count(&|u| u.delivered.is_some()),
+            unrecovered: count(&|u| u.recovered().is_none()),
+            latency_s: WaitStats::of(&mut latencies),
+            missing_instance_hours: missing_us as f64 / 3.6e9,
+        })
+    }
 }
 
 impl Failover {
-    /// The failover figures of `jobs`, the cloud outcome of `trace`'s jobs in order.
-    fn of(trace: &Trace, jobs: &[CloudJob]) -> Failover {
+    /// The failover figures of `cloud`, the cloud outcome of `trace`.
+    fn of(trace: &Trace, cloud: &CloudOutcome) -> Failover {
+        let jobs = &cloud.jobs;
         let mut latencies: Vec<u64> =
             jobs.iter().flat_map(|j| j.failovers.iter().map(|d| d.as_micros())).collect();
         // Sum micro-hours of milli-units in integers, so the totals do not depend on order.
@@ -198,6 +255,7 @@ impl Failover {
             wasted_job_hours: hours(us, 1.0),
             wasted_vcpu_hours: hours(cpu, 1000.0),
             wasted_gpu_hours: hours(gpu, 1000.0),
+            undelivered: UndeliveredFailover::of(&cloud.undelivered, cloud.end),
         }
     }
 }
@@ -371,7 +429,7 @@ impl Summary {
             controller: cloud.controller.clone(),
             jobs_restarted: cloud.jobs.iter().filter(|j| j.attempts > 1).count() as u64,
             restarts: cloud.jobs.iter().map(|j| u64::from(j.attempts.saturating_sub(1))).sum(),
-            failover: Failover::of(trace, &cloud.jobs),
+            failover: Failover::of(trace, cloud),
         });
     }
 
