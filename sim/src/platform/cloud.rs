@@ -141,8 +141,8 @@ pub struct TimelineRow {
 /// Where a job last ran and what it paid.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CloudJob {
-    /// The shard (its offer) and how its first instance was paid, for the last attempt.
-    pub placement: Option<(OfferIx, LaunchOption)>,
+    /// Where its last attempt ran.
+    pub placement: Option<Placement>,
     /// Attempts started.
     pub attempts: u32,
     /// Its part of the bill (see [`super::cost`]).
@@ -159,6 +159,18 @@ pub struct CloudJob {
     pub migrations: u32,
     /// Work thrown away by the rebalancer's restarts.
     pub restart_lost: SimDuration,
+}
+
+/// Where a job's attempt ran: its shard, and what its first instance was (a fallback may be
+/// another type, or in another region, than its shard's offer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// The shard, by its offer.
+    pub shard: OfferIx,
+    /// The first instance's offer.
+    pub offer: OfferIx,
+    /// How the first instance was paid.
+    pub option: LaunchOption,
 }
 
 /// A cloud run's result: the common [`RunOutcome`] plus what only clouds have.
@@ -551,7 +563,11 @@ impl Driver<'_> {
                     j.attempts = attempt;
                     j.placement = instances.first().and_then(|(i, _)| {
                         let info = self.controller.instances().get(i)?;
-                        Some((info.shard, info.option))
+                        Some(Placement {
+                            shard: info.shard,
+                            offer: info.offer,
+                            option: info.option,
+                        })
                     });
                     if let Some(at) = self.interrupted.remove(&job) {
                         j.failovers.push(now.saturating_since(at));

@@ -4,8 +4,10 @@
 //! `job` (u64, its index in the replayed trace), `queue`, `submit`, `first_start` (its first
 //! attempt), `start` (its last attempt, the one that completed), `end`, `wait_s` (first start −
 //! ready: the submit time, or the end of the last job it depends on if later), `end_state` (`completed`, `failed`, `cancelled`, `rejected`), `reason` (why it
-//! failed or was rejected), `attempts`, and on cloud platforms `shard` (`provider/region/type`), `provider`,
-//! `region`, `instance_type`, `option` (`on_demand`, `spot`, `reserved`), `cost_usd` and
+//! failed or was rejected), `attempts`, and on cloud platforms `shard` (its shard's offer,
+//! `provider/region/type`), where its first instance was (`provider`, `region`,
+//! `instance_type`: a fallback's may differ from the shard's), `option` (`on_demand`, `spot`,
+//! `reserved`), `cost_usd` and
 //! `cost_micro_usd` (the exact integer amount; `cost_usd` is it divided by 10⁶).
 //!
 //! Rows are in job order and the file is a pure function of the run, so it is byte-identical
@@ -120,9 +122,10 @@ impl JobsTable<'_> {
             let mut option = Vec::with_capacity(n);
             for j in jobs {
                 match j.placement {
-                    Some((offer, opt)) => {
-                        let o = catalog.offer(offer);
-                        shard.push(Some(format!("{}/{}/{}", o.cloud, o.region, o.instance_type)));
+                    Some(p) => {
+                        let s = catalog.offer(p.shard);
+                        shard.push(Some(format!("{}/{}/{}", s.cloud, s.region, s.instance_type)));
+                        let (o, opt) = (catalog.offer(p.offer), p.option);
                         provider.push(Some(o.cloud.as_str().to_owned()));
                         region.push(Some(o.region.clone()));
                         itype.push(Some(o.instance_type.clone()));
