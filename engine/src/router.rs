@@ -38,7 +38,8 @@ pub struct Candidate {
     pub region: RegionIx,
     /// Whether the plan routes the job here.
     pub planned: bool,
-    /// One instance's price, USD per hour (on demand, or spot for a spot shard).
+    /// One instance's on-demand list price, USD per hour: what routers compare shards by,
+    /// whatever option the shard's instances are bought with.
     pub usd_per_hour: f64,
     /// One instance's capacity.
     pub instance: Capacity,
