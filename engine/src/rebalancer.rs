@@ -513,11 +513,6 @@ impl Rebalancer {
         self.watch.get(&offer).is_some_and(|w| w.spare)
     }
 
-    /// Whether `to` can run a job of `class` asking for `demand` on one instance.
-    fn serves(catalog: &Catalog, to: &ShardLoad, class: &JobClass, demand: &Capacity) -> bool {
-        runs_on_one_instance(catalog, to.offer, class, *demand)
-    }
-
     /// One review at `now`: the moves to make, logged.
     pub fn review(
         &mut self,
@@ -621,7 +616,7 @@ impl Rebalancer {
         let mut moved = vec![];
         for w in h.waiting.iter().filter(|w| w.moves < self.config.max_moves_per_job) {
             for t in &targets {
-                if !Self::serves(ctx.catalog, t, &w.class, &w.demand) {
+                if !runs_on_one_instance(ctx.catalog, t.offer, &w.class, w.demand) {
                     continue;
                 }
                 let Some(nodes) = room.get_mut(&t.offer) else { continue };
@@ -672,16 +667,11 @@ impl Rebalancer {
         else {
             return;
         };
-        let largest = h.waiting.iter().filter(|w| (w.queue, &w.class) == (key.0, &key.1)).fold(
-            Capacity::ZERO,
-            |acc, w| Capacity {
-                cpu_milli: acc.cpu_milli.max(w.demand.cpu_milli),
-                memory_mib: acc.memory_mib.max(w.demand.memory_mib),
-                gpu_milli: acc.gpu_milli.max(w.demand.gpu_milli),
-            },
-        );
+        let largest = (h.waiting.iter())
+            .filter(|w| (w.queue, &w.class) == (key.0, &key.1))
+            .fold(Capacity::ZERO, |acc, w| acc.component_max(&w.demand));
         for t in self.targets(ctx, h, by_offer) {
-            if !Self::serves(ctx.catalog, t, &key.1, &largest) {
+            if !runs_on_one_instance(ctx.catalog, t.offer, &key.1, largest) {
                 continue;
             }
             // Room left for new arrivals after this review's migrations.
@@ -774,7 +764,7 @@ impl Rebalancer {
         movable.sort_by_key(|(_, r)| (std::cmp::Reverse(r.remaining), r.job));
         for (from, r) in movable {
             for t in self.targets(ctx, from, by_offer) {
-                if !Self::serves(ctx.catalog, t, &r.class, &r.demand) {
+                if !runs_on_one_instance(ctx.catalog, t.offer, &r.class, r.demand) {
                     continue;
                 }
                 // Only onto idle reserved nodes: capacity paid whether used or not.

@@ -279,17 +279,16 @@ pub(super) fn scale_shards(
     for shard in ctx.shards {
         let usage = QueueUse::new(ctx.catalog, shard);
         let n = instances_needed(shard, config.max_vcpus);
+        let adding = u64::from(n);
         if n > 0 {
             let mut candidates = vec![(shard.offer, option)];
             for o in fallbacks.get(&shard.index).into_iter().flatten() {
-                if *o != shard.offer && usage.of_use(offer_capacity(ctx.catalog, *o), u64::from(n))
-                {
+                if *o != shard.offer && usage.of_use(offer_capacity(ctx.catalog, *o), adding) {
                     candidates.push((*o, option));
                 }
             }
             scale.launch.push(ScaleOut { shard: shard.index, candidates, count: n });
         }
-        let adding = u64::from(n);
         scale.terminate.extend(idle_to_release(now, shard, &usage, adding, ctx.catalog, config));
     }
     scale

@@ -170,9 +170,8 @@ fn shard_series(catalog: &Catalog, rows: &[TimelineRow]) -> Vec<(String, bool, S
         .into_iter()
         .take(4)
         .map(|(offer, (_, series))| {
-            let o = catalog.offer(offer);
             let gpu = offer_capacity(catalog, offer).gpu_milli > 0;
-            (format!("{}/{}/{}", o.cloud, o.region, o.instance_type), gpu, series)
+            (super::shard_name(catalog.offer(offer)), gpu, series)
         })
         .collect()
 }

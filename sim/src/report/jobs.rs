@@ -123,8 +123,7 @@ impl JobsTable<'_> {
             for j in jobs {
                 match j.placement {
                     Some(p) => {
-                        let s = catalog.offer(p.shard);
-                        shard.push(Some(format!("{}/{}/{}", s.cloud, s.region, s.instance_type)));
+                        shard.push(Some(super::shard_name(catalog.offer(p.shard))));
                         let (o, opt) = (catalog.offer(p.offer), p.option);
                         provider.push(Some(o.cloud.as_str().to_owned()));
                         region.push(Some(o.region.clone()));

@@ -34,6 +34,11 @@ use crate::platform::cloud::CloudOutcome;
 use crate::platform::{EndState, RunOutcome};
 use crate::trace::Trace;
 
+/// A shard's (or an offer's) name in every report: `provider/region/type`.
+pub fn shard_name(offer: &engine::cloud::Offer) -> String {
+    format!("{}/{}/{}", offer.cloud, offer.region, offer.instance_type)
+}
+
 /// The contents of `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {

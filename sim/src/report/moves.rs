@@ -19,8 +19,7 @@ pub fn line(catalog: &Catalog, record: &MoveRecord) -> Value {
         for (k, v) in fields {
             let named = match (k.as_str(), v.as_u64()) {
                 ("from" | "to" | "shard", Some(ix)) => {
-                    let o = catalog.offer(OfferIx(ix as u32));
-                    Value::from(format!("{}/{}/{}", o.cloud, o.region, o.instance_type))
+                    Value::from(super::shard_name(catalog.offer(OfferIx(ix as u32))))
                 }
                 _ => v,
             };

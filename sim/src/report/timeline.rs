@@ -58,10 +58,7 @@ pub fn to_batch(
             )
             .with_timezone("UTC"),
         ),
-        text(&|r| {
-            let o = offer(r);
-            format!("{}/{}/{}", o.cloud, o.region, o.instance_type)
-        }),
+        text(&|r| super::shard_name(offer(r))),
         text(&|r| offer(r).cloud.as_str().to_owned()),
         text(&|r| offer(r).region.clone()),
         text(&|r| offer(r).instance_type.clone()),
