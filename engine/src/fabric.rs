@@ -3,8 +3,10 @@
 //! One [`Fabric`] answers for every pair of catalog regions; the router estimates with it and
 //! the simulation charges with it, so a decision and its bill use the same model.
 //!
-//! - **Link.** Inside one shard nothing moves. Between shards of one region, between regions of
-//!   one provider, and between providers, the data crosses a [`Link`] of that kind.
+//! - **Link.** Inside one shard, in one region, nothing moves and nothing is charged (a shard's
+//!   fallback instances in another region are a region away: callers pass `same_shard` only
+//!   for the same shard *and* region). Between shards of one region, between regions of one
+//!   provider, and between providers, the data crosses a [`Link`] of that kind.
 //! - **Price.** The *source* provider's egress price per GB for that kind of link, from the
 //!   catalog (`[providers.egress]`: the list prices, with sources, of the provider terms).
 //! - **Latency.** Round-trip time from the regions' locations (`scenarios/catalogs/regions.toml`):
